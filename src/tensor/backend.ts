@@ -1,0 +1,65 @@
+/**
+ * Backend registration and selection (onnxruntime-js style): backends register with a priority;
+ * `selectBackend` initialises the requested one, or the best available one, once. Failed backends are
+ * skipped and, if none works, one error lists every reason. The chosen kernels are then process-wide.
+ */
+import type { Backend, Kernels } from './kernels.js';
+import { jsRefBackend, jsRefKernels } from './backends/js-ref.js';
+
+interface Registered {
+  backend: Backend;
+  priority: number;
+}
+
+const registry = new Map<string, Registered>();
+let active: { name: string; kernels: Kernels; threads: number } = { name: 'js', kernels: jsRefKernels, threads: 1 };
+
+export function registerBackend(backend: Backend, priority: number): void {
+  const existing = registry.get(backend.name);
+  if (existing && existing.backend !== backend) throw new Error(`backend "${backend.name}" is already registered`);
+  registry.set(backend.name, { backend, priority });
+}
+
+registerBackend(jsRefBackend, 0);
+
+export function registeredBackends(): string[] {
+  return [...registry.entries()].sort((a, b) => b[1].priority - a[1].priority).map(([name]) => name);
+}
+
+/**
+ * Initialise and activate a backend. `hint` is a backend name, or 'auto' (default: the environment's
+ * QNMT_BACKEND, else 'auto') for the highest-priority backend that initialises.
+ */
+export async function selectBackend(hint?: string, threads?: number): Promise<string> {
+  const want = hint ?? process.env['QNMT_BACKEND'] ?? 'auto';
+  const nThreads = threads ?? (Number(process.env['QNMT_THREADS']) || defaultThreads());
+  const candidates = want === 'auto' ? registeredBackends() : [want];
+  const reasons: string[] = [];
+  for (const name of candidates) {
+    const entry = registry.get(name);
+    if (!entry) {
+      throw new RangeError(`Unsupported backend: "${name}". Should be one of: ${registeredBackends().join(', ')}, auto.`);
+    }
+    try {
+      const kernels = await entry.backend.init({ threads: nThreads });
+      active = { name, kernels, threads: nThreads };
+      return name;
+    } catch (e) {
+      reasons.push(`${name}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(`no backend could be initialised:\n  ${reasons.join('\n  ')}`);
+}
+
+/** The active kernels (the js reference until `selectBackend` picks another). */
+export function kernels(): Kernels {
+  return active.kernels;
+}
+
+export function activeBackend(): { name: string; threads: number } {
+  return { name: active.name, threads: active.threads };
+}
+
+function defaultThreads(): number {
+  return 2;
+}
