@@ -1,0 +1,13 @@
+/** `qnmt verify-data` — placeholder until its issue lands; replaced by the real command. */
+import type { Command } from 'commander';
+import { QnmtError } from '../../errors.js';
+
+export function register(program: Command): void {
+  program
+    .command('verify-data')
+    .description('(not available yet)')
+    .allowUnknownOption()
+    .action(() => {
+      throw new QnmtError('cli/not-implemented', "'qnmt verify-data' is not implemented yet.");
+    });
+}
