@@ -1,0 +1,11 @@
+export { loadCheckpoint, gnmtStateDictKeys, stripModulePrefix } from './checkpoint.js';
+export type { GnmtCheckpoint, GnmtModelConfig } from './checkpoint.js';
+export { openTorchFile, halfToFloat } from './torch-file.js';
+export type { TorchFile } from './torch-file.js';
+export { unpickle, PyObject, pyAttributes } from './pickle.js';
+export type { PyValue, PyGlobal, UnpickleOptions } from './pickle.js';
+export { torchGlobals } from './torch-globals.js';
+export { toFloat32Tensor, isTorchTensor, isContiguous, contiguousStrides, gatherStrided, dtypeBytes } from './torch-tensor.js';
+export type { TorchTensor, TorchStorage, TorchDtype, StorageData } from './torch-tensor.js';
+export { parsePyLiteral } from './py-literal.js';
+export type { PyLiteral } from './py-literal.js';
