@@ -1,0 +1,192 @@
+/**
+ * Distiller's modular LSTM (gnmt-model.md §5): `DistillerLSTMCell` with one leaf op per operation and
+ * the `DistillerLSTM` container (`cells`, `cells_reverse`, `dropout`). qnmt always builds this form,
+ * so the dotted names match Distiller's converted model and its stats files.
+ *
+ * The cell is driven one time step at a time by the encoder/decoder, which decide the batching
+ * (Distiller's per-call granularity when an op is observed, faster batching otherwise).
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { chunkLastDim } from '../tensor/ops.js';
+import { Module, type Op } from './module.js';
+import { Dropout, EltwiseAdd, EltwiseMult, Linear, Sigmoid, Tanh } from './ops.js';
+import { ModuleList } from './containers.js';
+
+/** The (h, c) state of one LSTM for `rows` rows, each (rows, H). */
+export interface LstmState {
+  h: Tensor;
+  c: Tensor;
+}
+
+/** True when `op` is still the plain FP32 op of class `cls` and nothing observes it (fusion allowed). */
+export function isPlain(op: Op, cls: abstract new (...args: never[]) => Op): boolean {
+  return op.constructor === cls && !op.observed;
+}
+
+/** True if any op in the subtree is observed (statistics need Distiller's call granularity). */
+export function anyObserved(module: Module): boolean {
+  for (const [, m] of module.namedModules()) {
+    if (m.isLeaf && (m as Op).observed) return true;
+  }
+  return (module.isLeaf && (module as Op).observed) || false;
+}
+
+export class DistillerLSTMCell extends Module {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+
+  constructor(inputSize: number, hiddenSize: number) {
+    super();
+    this.inputSize = inputSize;
+    this.hiddenSize = hiddenSize;
+    // Registration order = Distiller's (it fixes the order of names and of stats entries).
+    this.register('fc_gate_x', new Linear(inputSize, 4 * hiddenSize, true));
+    this.register('fc_gate_h', new Linear(hiddenSize, 4 * hiddenSize, true));
+    this.register('eltwiseadd_gate', new EltwiseAdd());
+    this.register('act_f', new Sigmoid());
+    this.register('act_i', new Sigmoid());
+    this.register('act_o', new Sigmoid());
+    this.register('act_g', new Tanh());
+    this.register('eltwisemult_cell_forget', new EltwiseMult());
+    this.register('eltwisemult_cell_input', new EltwiseMult());
+    this.register('eltwiseadd_cell', new EltwiseAdd());
+    this.register('act_h', new Tanh());
+    this.register('eltwisemult_hidden', new EltwiseMult());
+  }
+
+  /** W_ih x + b_ih for x (n, I) → (n, 4H); may be called once for many time steps (rows are independent). */
+  gatesX(x: Tensor): Tensor {
+    return this.child<Op>('fc_gate_x').call(x);
+  }
+
+  /** One step given the precomputed x-part of the gates gx (n, 4H) and the previous state. */
+  stepFromGates(gx: Tensor, state: LstmState): LstmState {
+    const gh = this.child<Op>('fc_gate_h').call(state.h);
+    if (this.canFuse()) return this.fusedTail(gx, gh, state.c);
+    const z = this.child<Op>('eltwiseadd_gate').call(gx, gh);
+    const [zi, zf, zg, zo] = chunkLastDim(z, 4) as [Tensor, Tensor, Tensor, Tensor];
+    // Called in the order i, f, g, o (as Distiller does), whatever the registration order.
+    const i = this.child<Op>('act_i').call(zi);
+    const f = this.child<Op>('act_f').call(zf);
+    const g = this.child<Op>('act_g').call(zg);
+    const o = this.child<Op>('act_o').call(zo);
+    const cf = this.child<Op>('eltwisemult_cell_forget').call(f, state.c);
+    const ci = this.child<Op>('eltwisemult_cell_input').call(i, g);
+    const c = this.child<Op>('eltwiseadd_cell').call(cf, ci);
+    const tc = this.child<Op>('act_h').call(c);
+    const h = this.child<Op>('eltwisemult_hidden').call(o, tc);
+    return { h, c };
+  }
+
+  step(x: Tensor, state: LstmState): LstmState {
+    return this.stepFromGates(this.gatesX(x), state);
+  }
+
+  /** Zero state for n rows. */
+  zeroState(n: number): LstmState {
+    return { h: Tensor.zeros([n, this.hiddenSize]), c: Tensor.zeros([n, this.hiddenSize]) };
+  }
+
+  private canFuse(): boolean {
+    return (
+      isPlain(this.child<Op>('eltwiseadd_gate'), EltwiseAdd) &&
+      isPlain(this.child<Op>('act_f'), Sigmoid) &&
+      isPlain(this.child<Op>('act_i'), Sigmoid) &&
+      isPlain(this.child<Op>('act_o'), Sigmoid) &&
+      isPlain(this.child<Op>('act_g'), Tanh) &&
+      isPlain(this.child<Op>('eltwisemult_cell_forget'), EltwiseMult) &&
+      isPlain(this.child<Op>('eltwisemult_cell_input'), EltwiseMult) &&
+      isPlain(this.child<Op>('eltwiseadd_cell'), EltwiseAdd) &&
+      isPlain(this.child<Op>('act_h'), Tanh) &&
+      isPlain(this.child<Op>('eltwisemult_hidden'), EltwiseMult)
+    );
+  }
+
+  /**
+   * The element-wise part of the cell in one loop, rounding to float32 after every operation exactly
+   * where the separate ops would (same numbers, no intermediate tensors).
+   */
+  private fusedTail(gx: Tensor, gh: Tensor, cPrev: Tensor): LstmState {
+    const H = this.hiddenSize;
+    const n = gx.rows;
+    const a = gx.data;
+    const b = gh.data;
+    const cp = cPrev.data;
+    const hOut = new Float32Array(n * H);
+    const cOut = new Float32Array(n * H);
+    const fr = Math.fround;
+    for (let r = 0; r < n; r++) {
+      const zb = r * 4 * H;
+      const sb = r * H;
+      for (let j = 0; j < H; j++) {
+        const p = zb + j;
+        const zi = fr(a[p]! + b[p]!);
+        const zf = fr(a[p + H]! + b[p + H]!);
+        const zg = fr(a[p + 2 * H]! + b[p + 2 * H]!);
+        const zo = fr(a[p + 3 * H]! + b[p + 3 * H]!);
+        const i = fr(1 / (1 + Math.exp(-zi)));
+        const f = fr(1 / (1 + Math.exp(-zf)));
+        const g = fr(Math.tanh(zg));
+        const o = fr(1 / (1 + Math.exp(-zo)));
+        const c = fr(fr(f * cp[sb + j]!) + fr(i * g));
+        cOut[sb + j] = c;
+        hOut[sb + j] = o * fr(Math.tanh(c));
+      }
+    }
+    return { h: new Tensor(hOut, [n, H]), c: new Tensor(cOut, [n, H]) };
+  }
+}
+
+/** DistillerLSTM with num_layers = 1 (all GNMT LSTMs): `cells.0`, optional `cells_reverse.0`, `dropout`. */
+export class DistillerLSTM extends Module {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly bidirectional: boolean;
+
+  constructor(inputSize: number, hiddenSize: number, bidirectional = false, dropout = 0) {
+    super();
+    this.inputSize = inputSize;
+    this.hiddenSize = hiddenSize;
+    this.bidirectional = bidirectional;
+    this.register('cells', new ModuleList([new DistillerLSTMCell(inputSize, hiddenSize)]));
+    if (bidirectional) this.register('cells_reverse', new ModuleList([new DistillerLSTMCell(inputSize, hiddenSize)]));
+    this.register('dropout', new Dropout(dropout));
+  }
+
+  get cell(): DistillerLSTMCell {
+    return this.child<ModuleList<DistillerLSTMCell>>('cells').at(0);
+  }
+
+  get reverseCell(): DistillerLSTMCell {
+    return this.child<ModuleList<DistillerLSTMCell>>('cells_reverse').at(0);
+  }
+
+  /**
+   * Unidirectional run over a padded batch-first input x (B, T, I) from zero state → (B, T, H).
+   * Distiller calls every op once per time step on all B rows; when fc_gate_x is not observed, its
+   * product is done once for all steps instead (rows are independent, so the numbers are the same).
+   */
+  runPadded(x: Tensor): Tensor {
+    const [B, T, I] = x.shape as [number, number, number];
+    const H = this.hiddenSize;
+    const cell = this.cell;
+    const batched = !cell.child<Op>('fc_gate_x').observed;
+    const gxAll = batched ? cell.gatesX(x.view([B * T, I])) : undefined;
+    const out = new Float32Array(B * T * H);
+    let state = cell.zeroState(B);
+    for (let t = 0; t < T; t++) {
+      const gx = gxAll ? gatherTimeStep(gxAll.data, B, T, 4 * H, t) : cell.gatesX(gatherTimeStep(x.data, B, T, I, t));
+      state = cell.stepFromGates(gx, state);
+      const h = state.h.data;
+      for (let b = 0; b < B; b++) out.set(h.subarray(b * H, b * H + H), (b * T + t) * H);
+    }
+    return new Tensor(out, [B, T, H]);
+  }
+}
+
+/** Rows x[b, t, :] for all b of a (B, T, F) buffer → (B, F). */
+export function gatherTimeStep(data: Float32Array, B: number, T: number, F: number, t: number): Tensor {
+  const out = new Float32Array(B * F);
+  for (let b = 0; b < B; b++) out.set(data.subarray((b * T + t) * F, (b * T + t) * F + F), b * F);
+  return new Tensor(out, [B, F]);
+}
