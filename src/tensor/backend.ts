@@ -3,8 +3,9 @@
  * `selectBackend` initialises the requested one, or the best available one, once. Failed backends are
  * skipped and, if none works, one error lists every reason. The chosen kernels are then process-wide.
  */
-import type { Backend, Kernels } from './kernels.js';
-import { jsRefBackend, jsRefKernels } from './backends/js-ref.js';
+import type { AllKernels, Backend, Kernels } from './kernels.js';
+import { jsRefKernels } from './backends/js-ref.js';
+import { builtinBackends } from './backends/index.js';
 
 interface Registered {
   backend: Backend;
@@ -12,7 +13,7 @@ interface Registered {
 }
 
 const registry = new Map<string, Registered>();
-let active: { name: string; kernels: Kernels; threads: number } = { name: 'js', kernels: jsRefKernels, threads: 1 };
+let active: { name: string; kernels: AllKernels; threads: number } = { name: 'js', kernels: jsRefKernels, threads: 1 };
 
 export function registerBackend(backend: Backend, priority: number): void {
   const existing = registry.get(backend.name);
@@ -20,7 +21,7 @@ export function registerBackend(backend: Backend, priority: number): void {
   registry.set(backend.name, { backend, priority });
 }
 
-registerBackend(jsRefBackend, 0);
+for (const { backend, priority } of builtinBackends) registerBackend(backend, priority);
 
 export function registeredBackends(): string[] {
   return [...registry.entries()].sort((a, b) => b[1].priority - a[1].priority).map(([name]) => name);
@@ -42,7 +43,7 @@ export async function selectBackend(hint?: string, threads?: number): Promise<st
     }
     try {
       const kernels = await entry.backend.init({ threads: nThreads });
-      active = { name, kernels, threads: nThreads };
+      active = { name, kernels: withFallbacks(kernels), threads: nThreads };
       return name;
     } catch (e) {
       reasons.push(`${name}: ${(e as Error).message}`);
@@ -51,9 +52,16 @@ export async function selectBackend(hint?: string, threads?: number): Promise<st
   throw new Error(`no backend could be initialised:\n  ${reasons.join('\n  ')}`);
 }
 
-/** The active kernels (the js reference until `selectBackend` picks another). */
-export function kernels(): Kernels {
+/**
+ * The active kernels (the js reference until `selectBackend` picks another), with every optional
+ * elementwise kernel present (the js reference fills the gaps).
+ */
+export function kernels(): AllKernels {
   return active.kernels;
+}
+
+function withFallbacks(k: Kernels): AllKernels {
+  return { ...jsRefKernels, ...k };
 }
 
 export function activeBackend(): { name: string; threads: number } {

@@ -32,7 +32,66 @@ export interface Kernels {
    * Zero points are the caller's business (see src/quant): this is the raw integer product.
    */
   gemmU8S8S32(a: Uint8Array, m: number, w: PackedS8, c: Int32Array): void;
+
+  // Elementwise kernels. Optional for a backend: `kernels()` (backend.ts) fills in the js reference
+  // version of any a backend leaves out, so callers of `kernels()` can always use them.
+
+  /**
+   * One LSTM cell step for m rows (gnmt-model.md §3.1, gate order i, f, g, o):
+   * z = gatesX + gatesH (each (m, 4·hidden); gatesH may be null when gatesX already holds the sum);
+   * c = sigmoid(z_f)·cPrev + sigmoid(z_i)·tanh(z_g) (cPrev null = zeros); h = sigmoid(z_o)·tanh(c).
+   * Writes hOut and cOut (m, hidden). cOut may be the same array as cPrev (in place). Float32
+   * tolerance: native versions use polynomial exp with absolute errors around 1e-7.
+   */
+  lstmCellF32?(
+    m: number,
+    hidden: number,
+    gatesX: Float32Array,
+    gatesH: Float32Array | null,
+    cPrev: Float32Array | null,
+    hOut: Float32Array,
+    cOut: Float32Array,
+  ): void;
+  /**
+   * Quantize count values to bytes, bit-exactly as quantization.md §2.1 prescribes:
+   * out[i] = clamp(roundHalfEven(f32(f32(scale·x[i]) − zeroPoint)), lo, hi) + offset.
+   * scale and zeroPoint are rounded to float32 first; lo, hi, offset are integers with
+   * 0 ≤ lo + offset and hi + offset ≤ 255 (unsigned: lo 0, hi 255, offset 0; signed 8-bit values
+   * shifted into u8 for gemmU8S8S32: lo −128, hi 127, offset 128). NaN inputs give unspecified bytes.
+   */
+  quantizeU8?(
+    x: Float32Array,
+    count: number,
+    scale: number,
+    zeroPoint: number,
+    lo: number,
+    hi: number,
+    offset: number,
+    out: Uint8Array,
+  ): void;
+  /**
+   * Requantize int32 accumulators (m, n) and dequantize them, bit-exactly (quantization.md §6.2):
+   * A = clamp_int32(acc[i,j] + add[j]) (add: per-column int32 correction, e.g. bias and zero-point
+   * terms, or null); q = clamp(roundHalfEven(f32(f32(factor[j]·f32(A)) − zOut)), lo, hi);
+   * out[i,j] = f32(f32(q + zOut) / sOut). factor has length n (per output channel) or 1; zOut and sOut
+   * are rounded to float32; lo, hi are integers within ±2^22.
+   */
+  requantizeF32?(
+    acc: Int32Array,
+    m: number,
+    n: number,
+    add: Int32Array | null,
+    factor: Float32Array,
+    zOut: number,
+    lo: number,
+    hi: number,
+    sOut: number,
+    out: Float32Array,
+  ): void;
 }
+
+/** Kernels with every optional member present: what `kernels()` returns. */
+export type AllKernels = Required<Kernels>;
 
 /** A backend: a name, a one-time async initialisation that throws when unavailable, and its kernels. */
 export interface Backend {

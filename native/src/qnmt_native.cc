@@ -1,0 +1,500 @@
+// qnmt native kernels: an N-API addon over oneDNN (Debian libdnnl, OpenMP runtime).
+//
+// GEMM: C = A · Wᵀ with W (n, k) row-major, as src/tensor/kernels.ts specifies. Weights are reordered
+// once into the blocked layout oneDNN's brgemm matmul picks (`format_tag::any`); that layout was
+// measured to be independent of m, so one packed copy serves every batch size. Matmul primitives are
+// created per m (decoder batches shrink during beam search) and cached on the packed handle.
+//
+// Elementwise kernels (LSTM cell, quantize, requantize) are plain loops that GCC vectorises. This file
+// is compiled with -ffp-contract=off: the quantization formulas must round after every float32
+// operation exactly like JavaScript's Math.fround, and a fused multiply-add would skip a rounding.
+//
+// Only call from the thread that loaded the addon (JavaScript main thread); oneDNN parallelises inside.
+#include <node_api.h>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <omp.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace {
+
+using dnnl::matmul;
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+struct Runtime {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+};
+Runtime *runtime = nullptr;  // created by init(); lives until process exit
+
+// ---------------------------------------------------------------------------------------------------
+// N-API helpers
+
+struct JsError {
+  std::string message;
+  bool range;
+};
+
+[[noreturn]] void fail(const std::string &message, bool range = false) { throw JsError{message, range}; }
+
+void check(napi_env env, napi_status status, const char *what) {
+  if (status != napi_ok) fail(std::string("N-API call failed: ") + what);
+  (void)env;
+}
+
+struct Args {
+  napi_value argv[10];
+  size_t argc = 10;
+};
+
+Args getArgs(napi_env env, napi_callback_info info, size_t expected) {
+  Args a;
+  check(env, napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr), "get_cb_info");
+  if (a.argc < expected) fail("expected " + std::to_string(expected) + " arguments, got " + std::to_string(a.argc));
+  return a;
+}
+
+template <typename T>
+struct View {
+  T *data;
+  size_t length;
+};
+
+template <typename T>
+View<T> typedArray(napi_env env, napi_value v, napi_typedarray_type want, const char *what) {
+  bool is = false;
+  check(env, napi_is_typedarray(env, v, &is), "is_typedarray");
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = nullptr;
+  if (is) check(env, napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr), "typedarray_info");
+  if (!is || type != want) fail(std::string(what) + ": wrong typed array type", false);
+  return {static_cast<T *>(data), length};
+}
+
+bool isNullish(napi_env env, napi_value v) {
+  napi_valuetype t;
+  check(env, napi_typeof(env, v, &t), "typeof");
+  return t == napi_undefined || t == napi_null;
+}
+
+int64_t intArg(napi_env env, napi_value v, const char *what) {
+  double d = 0;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d != std::floor(d) || d > 9.0e15)
+    fail(std::string(what) + ": expected a non-negative integer", true);
+  return static_cast<int64_t>(d);
+}
+
+double numArg(napi_env env, napi_value v, const char *what) {
+  double d = 0;
+  if (napi_get_value_double(env, v, &d) != napi_ok) fail(std::string(what) + ": expected a number");
+  return d;
+}
+
+void requireLength(const char *what, size_t have, int64_t need) {
+  if (static_cast<int64_t>(have) < need)
+    fail(std::string(what) + ": array length " + std::to_string(have) + " is smaller than the required " +
+             std::to_string(need) + ".",
+         true);
+}
+
+template <typename F>
+napi_value guarded(napi_env env, F &&body) {
+  try {
+    return body();
+  } catch (const JsError &e) {
+    if (e.range)
+      napi_throw_range_error(env, nullptr, e.message.c_str());
+    else
+      napi_throw_error(env, nullptr, e.message.c_str());
+  } catch (const dnnl::error &e) {
+    napi_throw_error(env, nullptr, (std::string("oneDNN: ") + e.what()).c_str());
+  } catch (const std::exception &e) {
+    napi_throw_error(env, nullptr, e.what());
+  }
+  return nullptr;
+}
+
+napi_value undefinedValue(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Packed weights and cached primitives
+
+struct Entry {
+  matmul prim;
+  memory src, dst, bias;
+};
+
+struct Packed {
+  int64_t n, k;
+  dt srcType, weiType, dstType;
+  memory weights;  // oneDNN-owned buffer in the blocked layout
+  std::unordered_map<int64_t, Entry> cache;  // key: m * 2 + hasBias
+};
+
+// Enough for the distinct batch sizes of a decoding run; beyond it an arbitrary entry is dropped (the
+// kernels themselves stay in oneDNN's global primitive cache, so re-creating an entry is cheap).
+constexpr size_t kMaxCachedShapes = 64;
+
+const napi_type_tag kPackedTag = {0x716e6d74'6f6e6564ULL, 0x6e6e7061'636b6564ULL};
+
+memory::desc plainWeights(const Packed &p) { return memory::desc({p.k, p.n}, p.weiType, tag::ba); }
+
+matmul::primitive_desc makePd(const Packed &p, int64_t m, bool withBias, const memory::desc &weights) {
+  memory::desc src({m, p.k}, p.srcType, tag::ab), dst({m, p.n}, p.dstType, tag::ab);
+  if (withBias) {
+    memory::desc bias({1, p.n}, dt::f32, tag::ab);
+    return matmul::primitive_desc(matmul::desc(src, weights, bias, dst), runtime->engine);
+  }
+  return matmul::primitive_desc(matmul::desc(src, weights, dst), runtime->engine);
+}
+
+napi_value pack(napi_env env, napi_callback_info info, bool isFloat) {
+  return guarded(env, [&]() -> napi_value {
+    if (!runtime) fail("native kernels used before init()");
+    Args a = getArgs(env, info, 3);
+    int64_t n = intArg(env, a.argv[1], "n"), k = intArg(env, a.argv[2], "k");
+    auto p = std::make_unique<Packed>();
+    p->n = n;
+    p->k = k;
+    p->srcType = isFloat ? dt::f32 : dt::u8;
+    p->weiType = isFloat ? dt::f32 : dt::s8;
+    p->dstType = isFloat ? dt::f32 : dt::s32;
+    void *data;
+    size_t length;
+    if (isFloat) {
+      auto v = typedArray<float>(env, a.argv[0], napi_float32_array, "packF32 weights");
+      data = v.data;
+      length = v.length;
+    } else {
+      auto v = typedArray<int8_t>(env, a.argv[0], napi_int8_array, "packS8 weights");
+      data = v.data;
+      length = v.length;
+    }
+    requireLength(isFloat ? "packF32" : "packS8", length, n * k);
+    if (n > 0 && k > 0) {
+      // The layout brgemm chooses for `any` weights does not depend on m (checked for m = 1..5000 on
+      // the shapes of this project); 64 is just a representative batch.
+      auto pd = makePd(*p, 64, false, memory::desc({k, n}, p->weiType, tag::any));
+      p->weights = memory(pd.weights_desc(), runtime->engine);
+      memory user(plainWeights(*p), runtime->engine, data);
+      dnnl::reorder(user, p->weights).execute(runtime->stream, user, p->weights);
+      runtime->stream.wait();
+    }
+    napi_value ext;
+    check(env,
+          napi_create_external(
+              env, p.get(), [](napi_env, void *d, void *) { delete static_cast<Packed *>(d); }, nullptr, &ext),
+          "create_external");
+    p.release();
+    check(env, napi_type_tag_object(env, ext, &kPackedTag), "type_tag");
+    return ext;
+  });
+}
+
+Packed *unwrapPacked(napi_env env, napi_value v, bool isFloat) {
+  bool ok = false;
+  napi_valuetype t;
+  check(env, napi_typeof(env, v, &t), "typeof");
+  if (t == napi_external) check(env, napi_check_object_type_tag(env, v, &kPackedTag, &ok), "check_tag");
+  if (!ok) fail("not a packed weight handle of the native backend");
+  void *d;
+  check(env, napi_get_value_external(env, v, &d), "get_external");
+  auto *p = static_cast<Packed *>(d);
+  if ((p->weiType == dt::f32) != isFloat) fail(isFloat ? "expected f32 packed weights" : "expected s8 packed weights");
+  return p;
+}
+
+Entry &entryFor(Packed &p, int64_t m, bool withBias) {
+  int64_t key = m * 2 + (withBias ? 1 : 0);
+  auto it = p.cache.find(key);
+  if (it != p.cache.end()) return it->second;
+  if (p.cache.size() >= kMaxCachedShapes) p.cache.erase(p.cache.begin());
+  auto pd = makePd(p, m, withBias, p.weights.get_desc());
+  const char *impl = pd.impl_info_str();
+  if (std::strncmp(impl, "ref", 3) == 0)
+    fail(std::string("oneDNN chose the slow reference implementation (") + impl + ") for m=" + std::to_string(m));
+  Entry e{matmul(pd), memory(pd.src_desc(), runtime->engine, nullptr), memory(pd.dst_desc(), runtime->engine, nullptr),
+          withBias ? memory(pd.bias_desc(), runtime->engine, nullptr) : memory()};
+  return p.cache.emplace(key, std::move(e)).first->second;
+}
+
+template <typename TC>
+void fillRows(TC *c, int64_t m, int64_t n, const float *bias) {
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < n; j++) c[i * n + j] = bias ? static_cast<TC>(bias[j]) : TC(0);
+}
+
+napi_value gemm(napi_env env, napi_callback_info info, bool isFloat) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 4);
+    int64_t m = intArg(env, a.argv[1], "m");
+    Packed *p = unwrapPacked(env, a.argv[2], isFloat);
+    void *aData, *cData;
+    const float *bias = nullptr;
+    if (isFloat) {
+      auto av = typedArray<float>(env, a.argv[0], napi_float32_array, "gemmF32 A");
+      auto cv = typedArray<float>(env, a.argv[3], napi_float32_array, "gemmF32 C");
+      requireLength("gemmF32 A", av.length, m * p->k);
+      requireLength("gemmF32 C", cv.length, m * p->n);
+      aData = av.data;
+      cData = cv.data;
+      if (a.argc > 4 && !isNullish(env, a.argv[4])) {
+        auto bv = typedArray<float>(env, a.argv[4], napi_float32_array, "gemmF32 bias");
+        requireLength("gemmF32 bias", bv.length, p->n);
+        bias = bv.data;
+      }
+    } else {
+      auto av = typedArray<uint8_t>(env, a.argv[0], napi_uint8_array, "gemmU8S8S32 A");
+      auto cv = typedArray<int32_t>(env, a.argv[3], napi_int32_array, "gemmU8S8S32 C");
+      requireLength("gemmU8S8S32 A", av.length, m * p->k);
+      requireLength("gemmU8S8S32 C", cv.length, m * p->n);
+      aData = av.data;
+      cData = cv.data;
+    }
+    if (m == 0 || p->n == 0) return undefinedValue(env);
+    if (p->k == 0) {
+      if (isFloat)
+        fillRows(static_cast<float *>(cData), m, p->n, bias);
+      else
+        fillRows(static_cast<int32_t *>(cData), m, p->n, nullptr);
+      return undefinedValue(env);
+    }
+    Entry &e = entryFor(*p, m, bias != nullptr);
+    e.src.set_data_handle(aData);
+    e.dst.set_data_handle(cData);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, e.src}, {DNNL_ARG_WEIGHTS, p->weights}, {DNNL_ARG_DST, e.dst}};
+    if (bias) {
+      e.bias.set_data_handle(const_cast<float *>(bias));
+      args.emplace(DNNL_ARG_BIAS, e.bias);
+    }
+    e.prim.execute(runtime->stream, args);
+    runtime->stream.wait();
+    return undefinedValue(env);
+  });
+}
+
+napi_value PackF32(napi_env env, napi_callback_info info) { return pack(env, info, true); }
+napi_value PackS8(napi_env env, napi_callback_info info) { return pack(env, info, false); }
+napi_value GemmF32(napi_env env, napi_callback_info info) { return gemm(env, info, true); }
+napi_value GemmU8S8S32(napi_env env, napi_callback_info info) { return gemm(env, info, false); }
+
+// ---------------------------------------------------------------------------------------------------
+// Elementwise kernels
+
+// exp for float32, Cephes-style range reduction and polynomial (≈ 2 ulp), written so GCC vectorises it.
+inline float expApprox(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  x = x > 88.0f ? 88.0f : x;
+  const float magic = 12582912.0f;  // 1.5·2^23: adding and subtracting it rounds to an integer
+  float n = (x * 1.44269504088896341f + magic) - magic;
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  float y = p * r * r + r + 1.0f;
+  int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return y * scale;
+}
+
+inline float sigmoidApprox(float x) { return 1.0f / (1.0f + expApprox(-x)); }
+
+// tanh(x) = sign(x)·(1 − 2/(e^{2|x|} + 1)); absolute error ≲ 2e-7 (relative error grows for |x| < 1e-3).
+inline float tanhApprox(float x) {
+  float ax = x < 0 ? -x : x;
+  float t = 1.0f - 2.0f / (expApprox(2.0f * ax) + 1.0f);
+  return x < 0 ? -t : t;
+}
+
+// Rows are independent; two threads pay off from a few hundred thousand elements on.
+constexpr int64_t kParallelElements = 1 << 15;
+
+napi_value LstmCellF32(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 7);
+    int64_t m = intArg(env, a.argv[0], "m"), h = intArg(env, a.argv[1], "hidden");
+    auto gx = typedArray<float>(env, a.argv[2], napi_float32_array, "lstmCellF32 gatesX");
+    requireLength("lstmCellF32 gatesX", gx.length, m * 4 * h);
+    const float *gh = nullptr;
+    if (!isNullish(env, a.argv[3])) {
+      auto v = typedArray<float>(env, a.argv[3], napi_float32_array, "lstmCellF32 gatesH");
+      requireLength("lstmCellF32 gatesH", v.length, m * 4 * h);
+      gh = v.data;
+    }
+    const float *cPrev = nullptr;
+    if (!isNullish(env, a.argv[4])) {
+      auto v = typedArray<float>(env, a.argv[4], napi_float32_array, "lstmCellF32 cPrev");
+      requireLength("lstmCellF32 cPrev", v.length, m * h);
+      cPrev = v.data;
+    }
+    auto hOut = typedArray<float>(env, a.argv[5], napi_float32_array, "lstmCellF32 hOut");
+    auto cOut = typedArray<float>(env, a.argv[6], napi_float32_array, "lstmCellF32 cOut");
+    requireLength("lstmCellF32 hOut", hOut.length, m * h);
+    requireLength("lstmCellF32 cOut", cOut.length, m * h);
+    const float *gxd = gx.data;
+    float *hd = hOut.data, *cd = cOut.data;
+#pragma omp parallel for schedule(static) if (m * h >= kParallelElements && m > 1)
+    for (int64_t r = 0; r < m; r++) {
+      const float *zx = gxd + r * 4 * h;
+      const float *zh = gh ? gh + r * 4 * h : nullptr;
+      const float *cp = cPrev ? cPrev + r * h : nullptr;
+      float *ho = hd + r * h, *co = cd + r * h;
+      for (int64_t j = 0; j < h; j++) {
+        float zi = zx[j], zf = zx[h + j], zg = zx[2 * h + j], zo = zx[3 * h + j];
+        if (zh) {
+          zi += zh[j];
+          zf += zh[h + j];
+          zg += zh[2 * h + j];
+          zo += zh[3 * h + j];
+        }
+        float c = sigmoidApprox(zi) * tanhApprox(zg);
+        if (cp) c = sigmoidApprox(zf) * cp[j] + c;
+        co[j] = c;
+        ho[j] = sigmoidApprox(zo) * tanhApprox(c);
+      }
+    }
+    return undefinedValue(env);
+  });
+}
+
+// Round half to even for |t| < 2^22 (callers clamp first), in the default rounding mode.
+inline float roundHalfEven(float t) {
+  const float magic = 12582912.0f;
+  return (t + magic) - magic;
+}
+
+// out[i] = clamp(roundHalfEven(f32(f32(scale·x[i]) − zeroPoint)), lo, hi) + offset
+napi_value QuantizeU8(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 8);
+    auto x = typedArray<float>(env, a.argv[0], napi_float32_array, "quantizeU8 x");
+    int64_t count = intArg(env, a.argv[1], "count");
+    float scale = static_cast<float>(numArg(env, a.argv[2], "scale"));
+    float zp = static_cast<float>(numArg(env, a.argv[3], "zeroPoint"));
+    double lo = numArg(env, a.argv[4], "lo"), hi = numArg(env, a.argv[5], "hi"), off = numArg(env, a.argv[6], "offset");
+    auto out = typedArray<uint8_t>(env, a.argv[7], napi_uint8_array, "quantizeU8 out");
+    requireLength("quantizeU8 x", x.length, count);
+    requireLength("quantizeU8 out", out.length, count);
+    if (lo != std::floor(lo) || hi != std::floor(hi) || off != std::floor(off) || lo > hi || lo + off < 0 ||
+        hi + off > 255)
+      fail("quantizeU8: need integers lo <= hi with 0 <= lo + offset and hi + offset <= 255", true);
+    const float flo = static_cast<float>(lo), fhi = static_cast<float>(hi);
+    const int32_t ioff = static_cast<int32_t>(off);
+    const float *xd = x.data;
+    uint8_t *od = out.data;
+#pragma omp parallel for schedule(static) if (count >= 4 * kParallelElements)
+    for (int64_t i = 0; i < count; i++) {
+      float t = scale * xd[i];
+      t = t - zp;
+      t = t < flo ? flo : t;  // clamping before rounding gives the same result and keeps |t| small
+      t = t > fhi ? fhi : t;
+      od[i] = static_cast<uint8_t>(static_cast<int32_t>(roundHalfEven(t)) + ioff);
+    }
+    return undefinedValue(env);
+  });
+}
+
+// Requantize int32 accumulators and dequantize in one pass (Distiller Linear output, quantization.md §6.2):
+//   A = clamp_int32(acc[i,j] + add[j]);  q = clamp(roundHalfEven(f32(f32(factor[j]·f32(A)) − zOut)), lo, hi)
+//   out[i,j] = f32(f32(q + zOut) / sOut)
+napi_value RequantizeF32(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 10);
+    auto acc = typedArray<int32_t>(env, a.argv[0], napi_int32_array, "requantizeF32 acc");
+    int64_t m = intArg(env, a.argv[1], "m"), n = intArg(env, a.argv[2], "n");
+    const int32_t *add = nullptr;
+    if (!isNullish(env, a.argv[3])) {
+      auto v = typedArray<int32_t>(env, a.argv[3], napi_int32_array, "requantizeF32 add");
+      requireLength("requantizeF32 add", v.length, n);
+      add = v.data;
+    }
+    auto factor = typedArray<float>(env, a.argv[4], napi_float32_array, "requantizeF32 factor");
+    if (factor.length != 1) requireLength("requantizeF32 factor", factor.length, n);
+    float zOut = static_cast<float>(numArg(env, a.argv[5], "zOut"));
+    double lo = numArg(env, a.argv[6], "lo"), hi = numArg(env, a.argv[7], "hi");
+    float sOut = static_cast<float>(numArg(env, a.argv[8], "sOut"));
+    auto out = typedArray<float>(env, a.argv[9], napi_float32_array, "requantizeF32 out");
+    requireLength("requantizeF32 acc", acc.length, m * n);
+    requireLength("requantizeF32 out", out.length, m * n);
+    if (!(lo <= hi) || lo < -4194304 || hi > 4194304) fail("requantizeF32: need lo <= hi within ±2^22", true);
+    const float flo = static_cast<float>(lo), fhi = static_cast<float>(hi);
+    const bool perColumn = factor.length != 1;
+    const int32_t *ad = acc.data;
+    const float *fd = factor.data;
+    float *od = out.data;
+#pragma omp parallel for schedule(static) if (m * n >= 4 * kParallelElements && m > 1)
+    for (int64_t i = 0; i < m; i++) {
+      for (int64_t j = 0; j < n; j++) {
+        int64_t s = static_cast<int64_t>(ad[i * n + j]) + (add ? add[j] : 0);
+        s = s < INT32_MIN ? INT32_MIN : (s > INT32_MAX ? INT32_MAX : s);
+        float t = (perColumn ? fd[j] : fd[0]) * static_cast<float>(static_cast<int32_t>(s));
+        t = t - zOut;
+        t = t < flo ? flo : t;
+        t = t > fhi ? fhi : t;
+        float q = roundHalfEven(t);
+        od[i * n + j] = (q + zOut) / sOut;
+      }
+    }
+    return undefinedValue(env);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+napi_value Init(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 1);
+    int64_t threads = intArg(env, a.argv[0], "threads");
+    if (threads < 1) fail("threads must be >= 1", true);
+    omp_set_num_threads(static_cast<int>(threads));
+    if (!runtime) runtime = new Runtime();
+    const dnnl_version_t *v = dnnl_version();
+    std::string version = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+    napi_value result;
+    check(env, napi_create_string_utf8(env, version.c_str(), version.size(), &result), "string");
+    return result;
+  });
+}
+
+napi_value MaxThreads(napi_env env, napi_callback_info) {
+  napi_value r;
+  napi_create_int32(env, omp_get_max_threads(), &r);
+  return r;
+}
+
+napi_value ModuleInit(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"init", nullptr, Init, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"maxThreads", nullptr, MaxThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"packF32", nullptr, PackF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"gemmF32", nullptr, GemmF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"packS8", nullptr, PackS8, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"gemmU8S8S32", nullptr, GemmU8S8S32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"lstmCellF32", nullptr, LstmCellF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"quantizeU8", nullptr, QuantizeU8, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"requantizeF32", nullptr, RequantizeF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(qnmt_native, ModuleInit)

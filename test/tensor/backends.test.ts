@@ -1,0 +1,308 @@
+/**
+ * Every available backend against the js reference (src/tensor/backends/js-ref.ts): integer kernels
+ * and quantization bit-exact, float kernels within stated tolerances. Backends that cannot initialise
+ * here are skipped with their reason, except that the native one must work wherever libdnnl-dev is
+ * installed (CI), so a broken build cannot hide behind the fallback.
+ */
+import { existsSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Backend, Kernels } from '../../src/tensor/kernels.js';
+import { jsRefKernels } from '../../src/tensor/backends/js-ref.js';
+import { builtinBackends } from '../../src/tensor/backends/index.js';
+import { activeBackend, kernels, selectBackend } from '../../src/tensor/backend.js';
+
+const ref = jsRefKernels;
+const dnnlInstalled = existsSync('/usr/include/oneapi/dnnl/dnnl.hpp');
+
+/** Deterministic uniform numbers in [0, 1) (mulberry32). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randF32(n: number, r: () => number, scale = 1): Float32Array {
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = (r() * 2 - 1) * scale;
+  return x;
+}
+function randU8(n: number, r: () => number): Uint8Array {
+  const x = new Uint8Array(n);
+  for (let i = 0; i < n; i++) x[i] = Math.floor(r() * 256);
+  return x;
+}
+function randS8(n: number, r: () => number): Int8Array {
+  const x = new Int8Array(n);
+  for (let i = 0; i < n; i++) x[i] = Math.floor(r() * 256) - 128;
+  return x;
+}
+
+/** (m, k, n): degenerate sizes, k not a multiple of 16, the vocabulary-like n = 7947, m = 1280. */
+const shapes: [number, number, number][] = [
+  [1, 1, 1],
+  [1, 5, 7],
+  [3, 17, 33],
+  [1, 1031, 64],
+  [2, 1024, 4096],
+  [7, 100, 7947],
+  [1280, 33, 160],
+  [1280, 19, 7947],
+  [0, 8, 8],
+  [4, 0, 3],
+];
+
+/**
+ * fp32 tolerance: |c − ref| ≤ 1e-5 · Σ_p |a_p·w_p| + 1e-6 · |bias| + 1e-30. The reference sums in
+ * float64, a backend in float32 in its own order; 1e-5 is ~80 float32 ulps of the absolute sum, far above
+ * blocked-summation error and far below any indexing mistake.
+ */
+function assertCloseF32(
+  got: Float32Array,
+  a: Float32Array,
+  w: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+  bias: Float32Array | undefined,
+  label: string,
+): void {
+  const want = new Float32Array(m * n);
+  ref.gemmF32(a, m, ref.packF32(w, n, k), want, bias);
+  const absSum = new Float32Array(m * n);
+  ref.gemmF32(a.map(Math.abs), m, ref.packF32(w.map(Math.abs), n, k), absSum);
+  for (let i = 0; i < m * n; i++) {
+    const tol = 1e-5 * absSum[i]! + (bias ? 1e-6 * Math.abs(bias[i % n]!) : 0) + 1e-30;
+    if (!(Math.abs(got[i]! - want[i]!) <= tol)) {
+      assert.fail(`${label}: C[${Math.floor(i / n)},${i % n}] = ${got[i]}, reference ${want[i]} (tolerance ${tol})`);
+    }
+  }
+}
+
+function assertSameInts(got: ArrayLike<number>, want: ArrayLike<number>, label: string): void {
+  assert.equal(got.length, want.length, `${label}: length`);
+  for (let i = 0; i < want.length; i++) {
+    if (got[i] !== want[i]) assert.fail(`${label}: element ${i} is ${got[i]}, reference ${want[i]}`);
+  }
+}
+
+function testGemm(name: string, kx: Kernels): void {
+  test(`${name}: gemmF32 matches the js reference within tolerance (with and without bias)`, () => {
+    const r = rng(1);
+    for (const [m, k, n] of shapes) {
+      const a = randF32(m * k, r);
+      const w = randF32(n * k, r);
+      const bias = randF32(n, r, 4);
+      const packed = kx.packF32(w, n, k);
+      for (const b of [undefined, bias]) {
+        const c = new Float32Array(m * n).fill(NaN);
+        kx.gemmF32(a, m, packed, c, b);
+        assertCloseF32(c, a, w, m, k, n, b, `${name} ${m}x${k}x${n}${b ? ' +bias' : ''}`);
+      }
+    }
+  });
+
+  test(`${name}: gemmU8S8S32 is bit-identical to the js reference`, () => {
+    const r = rng(2);
+    for (const [m, k, n] of shapes) {
+      const a = randU8(m * k, r);
+      const w = randS8(n * k, r);
+      const c = new Int32Array(m * n).fill(-1);
+      kx.gemmU8S8S32(a, m, kx.packS8(w, n, k), c);
+      const want = new Int32Array(m * n);
+      ref.gemmU8S8S32(a, m, ref.packS8(w, n, k), want);
+      assertSameInts(c, want, `${name} ${m}x${k}x${n}`);
+    }
+  });
+
+  test(`${name}: gemmU8S8S32 stays exact at the extremes (sums beyond 2^24, pairs beyond int16)`, () => {
+    const m = 5;
+    const k = 2053;
+    const n = 37;
+    const a = new Uint8Array(m * k).map((_, i) => (i % 7 === 0 ? 254 : 255));
+    const w = new Int8Array(n * k).map((_, i) => (i % 11 === 0 ? 127 : -128));
+    const c = new Int32Array(m * n);
+    kx.gemmU8S8S32(a, m, kx.packS8(w, n, k), c);
+    const want = new Int32Array(m * n);
+    ref.gemmU8S8S32(a, m, ref.packS8(w, n, k), want);
+    assert.ok(Math.abs(want[0]!) > 2 ** 24);
+    assertSameInts(c, want, `${name} extremes`);
+  });
+
+  test(`${name}: one packed matrix serves many batch sizes, views with offsets, repeated calls`, () => {
+    const r = rng(3);
+    const k = 77;
+    const n = 129;
+    const w = randF32(n * k, r);
+    const ws = randS8(n * k, r);
+    const pf = kx.packF32(w, n, k);
+    const ps = kx.packS8(ws, n, k);
+    const pfRef = ref.packS8(ws, n, k);
+    for (const m of [1, 2, 3, 5, 8, 640, 1, 3, 640, 64]) {
+      const aBuf = randF32(m * k + 3, r);
+      const a = aBuf.subarray(3); // non-zero byteOffset
+      const cBuf = new Float32Array(m * n + 5);
+      const c = cBuf.subarray(5, 5 + m * n);
+      kx.gemmF32(a, m, pf, c);
+      assertCloseF32(c, a, w, m, k, n, undefined, `${name} m=${m}`);
+      assert.ok(cBuf.subarray(0, 5).every((v) => v === 0), 'no write before the C view');
+      const au = randU8(m * k, r);
+      const ci = new Int32Array(m * n);
+      kx.gemmU8S8S32(au, m, ps, ci);
+      const want = new Int32Array(m * n);
+      ref.gemmU8S8S32(au, m, pfRef, want);
+      assertSameInts(ci, want, `${name} u8 m=${m}`);
+    }
+  });
+
+  test(`${name}: rejects arrays that are too small`, () => {
+    const p = kx.packF32(new Float32Array(12), 3, 4);
+    assert.throws(() => kx.gemmF32(new Float32Array(7), 2, p, new Float32Array(6)), RangeError);
+    assert.throws(() => kx.gemmF32(new Float32Array(8), 2, p, new Float32Array(5)), RangeError);
+    assert.throws(() => kx.packS8(new Int8Array(11), 3, 4), RangeError);
+  });
+}
+
+function testElementwise(name: string, kx: Required<Kernels>): void {
+  test(`${name}: lstmCellF32 matches the js reference (abs. error ≤ 2e-6)`, () => {
+    const r = rng(4);
+    for (const [m, h] of [
+      [1, 1],
+      [3, 17],
+      [64, 1024],
+    ] as const) {
+      const gx = randF32(m * 4 * h, r, 8);
+      const gh = randF32(m * 4 * h, r, 8);
+      gx[0] = 100; // saturated gates
+      gx[gx.length - 1] = -100;
+      const cPrev = randF32(m * h, r, 3);
+      for (const [ghArg, cArg] of [
+        [gh, cPrev],
+        [null, cPrev],
+        [gh, null],
+      ] as const) {
+        const h1 = new Float32Array(m * h);
+        const c1 = new Float32Array(m * h);
+        const h2 = new Float32Array(m * h);
+        const c2 = new Float32Array(m * h);
+        kx.lstmCellF32(m, h, gx, ghArg, cArg, h1, c1);
+        ref.lstmCellF32(m, h, gx, ghArg, cArg, h2, c2);
+        for (let i = 0; i < m * h; i++) {
+          assert.ok(Math.abs(h1[i]! - h2[i]!) <= 2e-6, `${name} h[${i}] ${h1[i]} vs ${h2[i]}`);
+          assert.ok(Math.abs(c1[i]! - c2[i]!) <= 2e-6 * Math.max(1, Math.abs(c2[i]!)), `${name} c[${i}] ${c1[i]} vs ${c2[i]}`);
+        }
+      }
+      // In place: cOut is cPrev.
+      const cIn = Float32Array.from(cPrev);
+      const hA = new Float32Array(m * h);
+      const hB = new Float32Array(m * h);
+      const cB = new Float32Array(m * h);
+      kx.lstmCellF32(m, h, gx, gh, cIn, hA, cIn);
+      ref.lstmCellF32(m, h, gx, gh, cPrev, hB, cB);
+      for (let i = 0; i < m * h; i++) assert.ok(Math.abs(cIn[i]! - cB[i]!) <= 2e-6 * Math.max(1, Math.abs(cB[i]!)));
+    }
+  });
+
+  test(`${name}: quantizeU8 is bit-identical to the js reference, ties to even included`, () => {
+    const r = rng(5);
+    const count = 200_003; // above the native parallel threshold
+    const x = randF32(count, r, 12);
+    // Exact halves after scaling: with scale 1 and integer zero points, x = j + 0.5 is a tie.
+    for (let i = 0; i < 1000; i++) x[i] = (i % 41) - 20 + 0.5;
+    x[1000] = 1e30;
+    x[1001] = -1e30;
+    for (const [scale, zp, lo, hi, offset] of [
+      [1, 0, 0, 255, 0],
+      [1, 3, -128, 127, 128],
+      [10.625, -7, 0, 255, 0],
+      [Math.fround(127 / 11.3), 0, -128, 127, 128],
+      [0.1, 2, -7, 7, 100],
+    ] as const) {
+      const got = new Uint8Array(count);
+      const want = new Uint8Array(count);
+      kx.quantizeU8(x, count, scale, zp, lo, hi, offset, got);
+      ref.quantizeU8(x, count, scale, zp, lo, hi, offset, want);
+      assertSameInts(got, want, `${name} quantizeU8 scale=${scale} zp=${zp}`);
+    }
+    assert.throws(() => kx.quantizeU8(x, 4, 1, 0, -128, 127, 0, new Uint8Array(4)), RangeError);
+  });
+
+  test(`${name}: requantizeF32 is bit-identical to the js reference`, () => {
+    const r = rng(6);
+    const m = 300;
+    const n = 257;
+    const acc = new Int32Array(m * n);
+    for (let i = 0; i < acc.length; i++) acc[i] = Math.floor((r() * 2 - 1) * (i % 3 === 0 ? 2 ** 31 : 2 ** 20));
+    const add = new Int32Array(n);
+    for (let j = 0; j < n; j++) add[j] = Math.floor((r() * 2 - 1) * 2 ** 31);
+    const factors = [randF32(n, r, 1e-4), Float32Array.of(0.5), Float32Array.of(Math.fround(3.1e-7))];
+    for (const factor of factors) {
+      for (const addArg of [null, add]) {
+        for (const [zOut, lo, hi, sOut] of [
+          [0, -128, 127, 20.5],
+          [-13, 0, 255, 0.37],
+        ] as const) {
+          const got = new Float32Array(m * n);
+          const want = new Float32Array(m * n);
+          kx.requantizeF32(acc, m, n, addArg, factor, zOut, lo, hi, sOut, got);
+          ref.requantizeF32(acc, m, n, addArg, factor, zOut, lo, hi, sOut, want);
+          assertSameInts(got, want, `${name} requantizeF32 factor length ${factor.length}${addArg ? ' +add' : ''}`);
+        }
+      }
+    }
+  });
+}
+
+async function tryInit(backend: Backend): Promise<{ kernels?: Kernels; reason?: string }> {
+  try {
+    return { kernels: await backend.init({ threads: 2 }) };
+  } catch (e) {
+    return { reason: (e as Error).message };
+  }
+}
+
+const available: { name: string; kernels: Required<Kernels> }[] = [];
+const unavailable: { name: string; reason: string }[] = [];
+for (const { backend } of builtinBackends) {
+  if (backend.name === 'js') continue;
+  const got = await tryInit(backend);
+  if (got.kernels) available.push({ name: backend.name, kernels: { ...jsRefKernels, ...got.kernels } });
+  else unavailable.push({ name: backend.name, reason: got.reason! });
+}
+
+describe('tensor backends', () => {
+  for (const { name, kernels: kx } of available) {
+    testGemm(name, kx);
+    testElementwise(name, kx);
+  }
+  for (const { name, reason } of unavailable) {
+    const mustWork = name === 'onednn' && dnnlInstalled;
+    test(`${name}: unavailable here, only the js reference is tested`, { skip: mustWork ? false : reason }, () => {
+      assert.fail(`libdnnl-dev is installed but the onednn backend does not initialise: ${reason}`);
+    });
+  }
+
+  // Without a native backend, run the reference against itself: it still exercises the test machinery.
+  if (available.length === 0) testGemm('js (no native backend here)', jsRefKernels);
+
+  test('js reference: quantizeU8 rounds half to even like torch.round', () => {
+    const x = Float32Array.of(0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999998, -127.5, -128.5);
+    const out = new Uint8Array(x.length);
+    jsRefKernels.quantizeU8(x, x.length, 1, 0, -128, 127, 128, out);
+    assert.deepEqual([...out].map((v) => v - 128), [0, 2, 2, 0, -2, -2, 2, -128, -128]);
+  });
+
+  test("selectBackend('auto') picks the best available backend and kernels() has every elementwise kernel", async () => {
+    const name = await selectBackend('auto', 2);
+    assert.equal(name, available[0]?.name ?? 'js');
+    assert.equal(activeBackend().name, name);
+    const kx = kernels();
+    for (const f of ['lstmCellF32', 'quantizeU8', 'requantizeF32'] as const) assert.equal(typeof kx[f], 'function');
+    await selectBackend('js');
+  });
+});
