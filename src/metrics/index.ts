@@ -1,0 +1,16 @@
+/** Translation metrics: corpus BLEU exactly as sacrebleu 1.2.10 (statistics + pure compute + its output line). */
+export {
+  corpusBleu,
+  corpusBleuStats,
+  computeBleu,
+  addBleuStats,
+  bleuSignature,
+  formatBleu,
+  extractNgrams,
+  NGRAM_ORDER,
+  SACREBLEU_VERSION,
+} from './bleu.js';
+export type { BleuOptions, BleuStats, BleuScore, BleuResult, BleuSmooth } from './bleu.js';
+export { tokenize13a, tokenizeIntl, tokenizeIntlV14, tokenizeNone, bleuTokenizer, BLEU_TOKENIZERS } from './bleu-tokenizers.js';
+export type { BleuTokenizerName } from './bleu-tokenizers.js';
+export { pyFixed, pySplit, pyStrip, pyRstrip } from './python-str.js';
