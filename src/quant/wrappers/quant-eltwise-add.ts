@@ -1,0 +1,64 @@
+/**
+ * Quantized EltwiseAdd (spec §6.3; R `RangeLinearQuantEltwiseAddWrapper`).
+ *
+ * Per input i: r_i = fround(s_y / s_i); R_i = clamp(round(fround(r_i·(Q(x_i) + z_i))), accumulator);
+ * A = Σ_i R_i left to right with broadcasting (as the FP32 op), clamped to the accumulator range;
+ * q_out = clamp(A − z_y, lo, hi) (requantization factor 1); y = D(q_out; s_y, z_y).
+ * Executed in exact integer loops.
+ */
+import type { Tensor } from '../../tensor/tensor.js';
+import type { EltwiseAdd } from '../../model/ops.js';
+import { accumRange, clamp, intRange, requantize, roundHalfEven, type IntRange } from '../qtypes.js';
+import { approxScale, type QParams } from '../qparams.js';
+import type { StatsRecord } from '../stats.js';
+import { QuantWrapper, activationParams, qparamsJson, quantizeArray, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
+import { broadcastCombine } from './int-ops.js';
+
+export class QuantEltwiseAdd extends QuantWrapper<EltwiseAdd> {
+  readonly type = 'EltwiseAdd' as const;
+  readonly inputParams: readonly QParams[];
+  readonly outputParams: QParams;
+  /** r_i = fround(s_y / s_i). */
+  readonly inputRequantScales: readonly number[];
+  private readonly actRange: IntRange;
+  private readonly accRange: IntRange;
+
+  constructor(wrapped: EltwiseAdd, moduleName: string, settings: ModuleQuantSettings, stats: { inputs: readonly StatsRecord[]; output: StatsRecord }) {
+    super(wrapped, moduleName, settings);
+    this.inputParams = stats.inputs.map((r, i) => activationParams(r, settings, `${moduleName}.inputs.${i}`));
+    this.outputParams = activationParams(stats.output, settings, `${moduleName}.output`);
+    this.inputRequantScales = this.inputParams.map((p) => approxScale(Math.fround(this.outputParams.scale / p.scale), settings.scaleApproxMultBits));
+    this.actRange = intRange(settings.mode, settings.bitsActivations);
+    this.accRange = accumRange(settings.bitsAccum);
+  }
+
+  forwardQ(...inputs: Tensor[]): QTensor {
+    this.checkInputCount(inputs, this.inputParams.length);
+    const acc = this.accRange;
+    const parts = inputs.map((x, i) => {
+      const p = this.inputParams[i]!;
+      const r = this.inputRequantScales[i]!;
+      const q = quantizeArray(x.data, p, this.actRange);
+      const rescaled = new Float64Array(q.length);
+      for (let e = 0; e < q.length; e++) rescaled[e] = clamp(roundHalfEven(Math.fround(r * (q[e]! + p.zeroPoint))), acc.lo, acc.hi);
+      return { data: rescaled as ArrayLike<number>, shape: x.shape };
+    });
+    const sum = parts.slice(1).reduce((s, t) => broadcastCombine(s.data, s.shape, t.data, t.shape, (a, b) => a + b), parts[0]!);
+    const { lo, hi } = this.actRange;
+    const zy = this.outputParams.zeroPoint;
+    const out = new Int32Array(sum.data.length);
+    for (let i = 0; i < out.length; i++) out[i] = requantize(clamp(sum.data[i]!, acc.lo, acc.hi), 1, zy, lo, hi);
+    return { data: out, shape: sum.shape };
+  }
+
+  describe(): WrapperDescription {
+    return {
+      wrapper: this.type,
+      mode: this.settings.mode,
+      clip_acts: this.settings.clipActs,
+      inputs: Object.fromEntries(this.inputParams.map((p, i) => [String(i), qparamsJson(p)])),
+      output: qparamsJson(this.outputParams),
+      input_requant_scales: [...this.inputRequantScales],
+    };
+  }
+}

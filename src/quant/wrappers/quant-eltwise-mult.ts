@@ -1,0 +1,65 @@
+/**
+ * Quantized EltwiseMult (spec §6.4; R `RangeLinearQuantEltwiseMultWrapper`).
+ *
+ * s_a = Π_i s_i (float32 product in input order); A = Π_i (Q(x_i) + z_i) with broadcasting (in
+ * SYMMETRIC mode the zero points are 0), clamped to the accumulator range;
+ * q_out = clamp(round(fround(fround(r·A) − z_y)), lo, hi) with r = fround(s_y / s_a).
+ * Executed in exact integer loops.
+ */
+import type { Tensor } from '../../tensor/tensor.js';
+import type { EltwiseMult } from '../../model/ops.js';
+import { accumRange, clamp, intRange, requantize, type IntRange } from '../qtypes.js';
+import { approxScale, type QParams } from '../qparams.js';
+import type { StatsRecord } from '../stats.js';
+import { QuantWrapper, activationParams, qparamsJson, quantizeArray, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
+import { broadcastCombine } from './int-ops.js';
+
+export class QuantEltwiseMult extends QuantWrapper<EltwiseMult> {
+  readonly type = 'EltwiseMult' as const;
+  readonly inputParams: readonly QParams[];
+  readonly outputParams: QParams;
+  readonly accumScale: number;
+  readonly requantScale: number;
+  private readonly actRange: IntRange;
+  private readonly accRange: IntRange;
+
+  constructor(wrapped: EltwiseMult, moduleName: string, settings: ModuleQuantSettings, stats: { inputs: readonly StatsRecord[]; output: StatsRecord }) {
+    super(wrapped, moduleName, settings);
+    this.inputParams = stats.inputs.map((r, i) => activationParams(r, settings, `${moduleName}.inputs.${i}`));
+    this.outputParams = activationParams(stats.output, settings, `${moduleName}.output`);
+    this.accumScale = this.inputParams.slice(1).reduce((s, p) => Math.fround(s * p.scale), this.inputParams[0]?.scale ?? 1);
+    this.requantScale = approxScale(Math.fround(this.outputParams.scale / this.accumScale), settings.scaleApproxMultBits);
+    this.actRange = intRange(settings.mode, settings.bitsActivations);
+    this.accRange = accumRange(settings.bitsAccum);
+  }
+
+  forwardQ(...inputs: Tensor[]): QTensor {
+    this.checkInputCount(inputs, this.inputParams.length);
+    const parts = inputs.map((x, i) => {
+      const p = this.inputParams[i]!;
+      const q = quantizeArray(x.data, p, this.actRange);
+      for (let e = 0; e < q.length; e++) q[e]! += p.zeroPoint;
+      return { data: q as ArrayLike<number>, shape: x.shape };
+    });
+    // Products of integers stay exact in float64 for two 8-bit operands (and far beyond).
+    const prod = parts.slice(1).reduce((s, t) => broadcastCombine(s.data, s.shape, t.data, t.shape, (a, b) => a * b), parts[0]!);
+    const { lo, hi } = this.actRange;
+    const acc = this.accRange;
+    const zy = this.outputParams.zeroPoint;
+    const out = new Int32Array(prod.data.length);
+    for (let i = 0; i < out.length; i++) out[i] = requantize(clamp(prod.data[i]!, acc.lo, acc.hi), this.requantScale, zy, lo, hi);
+    return { data: out, shape: prod.shape };
+  }
+
+  describe(): WrapperDescription {
+    return {
+      wrapper: this.type,
+      mode: this.settings.mode,
+      clip_acts: this.settings.clipActs,
+      inputs: Object.fromEntries(this.inputParams.map((p, i) => [String(i), qparamsJson(p)])),
+      output: qparamsJson(this.outputParams),
+      accum_scale: this.accumScale,
+      output_requant_scale: this.requantScale,
+    };
+  }
+}
