@@ -326,6 +326,36 @@ inline float tanhApprox(float x) {
 // Rows are independent; two threads pay off from a few hundred thousand elements on.
 constexpr int64_t kParallelElements = 1 << 15;
 
+// One row of the LSTM cell. Inputs are copied in blocks into local arrays so that the arithmetic loop
+// has a fixed trip count and no possible aliasing (cOut may be cPrev): GCC then vectorises it fully.
+template <bool kHasGh, bool kHasC>
+void lstmRow(int64_t h, const float *zx, const float *zh, const float *cp, float *ho, float *co) {
+  constexpr int64_t kBlock = 64;
+  alignas(64) float zi[kBlock], zf[kBlock], zg[kBlock], zo[kBlock], cb[kBlock], hb[kBlock];
+  for (int64_t j0 = 0; j0 < h; j0 += kBlock) {
+    const int64_t len = h - j0 < kBlock ? h - j0 : kBlock;
+    for (int64_t t = 0; t < len; t++) {
+      const int64_t j = j0 + t;
+      zi[t] = zx[j] + (kHasGh ? zh[j] : 0.0f);
+      zf[t] = zx[h + j] + (kHasGh ? zh[h + j] : 0.0f);
+      zg[t] = zx[2 * h + j] + (kHasGh ? zh[2 * h + j] : 0.0f);
+      zo[t] = zx[3 * h + j] + (kHasGh ? zh[3 * h + j] : 0.0f);
+      cb[t] = kHasC ? cp[j] : 0.0f;
+    }
+    for (int64_t t = len; t < kBlock; t++) zi[t] = zf[t] = zg[t] = zo[t] = cb[t] = 0.0f;
+    for (int64_t t = 0; t < kBlock; t++) {
+      float c = sigmoidApprox(zi[t]) * tanhApprox(zg[t]);
+      if (kHasC) c = sigmoidApprox(zf[t]) * cb[t] + c;
+      cb[t] = c;
+      hb[t] = sigmoidApprox(zo[t]) * tanhApprox(c);
+    }
+    for (int64_t t = 0; t < len; t++) {
+      co[j0 + t] = cb[t];
+      ho[j0 + t] = hb[t];
+    }
+  }
+}
+
 napi_value LstmCellF32(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     Args a = getArgs(env, info, 7);
@@ -350,26 +380,11 @@ napi_value LstmCellF32(napi_env env, napi_callback_info info) {
     requireLength("lstmCellF32 cOut", cOut.length, m * h);
     const float *gxd = gx.data;
     float *hd = hOut.data, *cd = cOut.data;
+    auto step = gh ? (cPrev ? lstmRow<true, true> : lstmRow<true, false>)
+                   : (cPrev ? lstmRow<false, true> : lstmRow<false, false>);
 #pragma omp parallel for schedule(static) if (m * h >= kParallelElements && m > 1)
-    for (int64_t r = 0; r < m; r++) {
-      const float *zx = gxd + r * 4 * h;
-      const float *zh = gh ? gh + r * 4 * h : nullptr;
-      const float *cp = cPrev ? cPrev + r * h : nullptr;
-      float *ho = hd + r * h, *co = cd + r * h;
-      for (int64_t j = 0; j < h; j++) {
-        float zi = zx[j], zf = zx[h + j], zg = zx[2 * h + j], zo = zx[3 * h + j];
-        if (zh) {
-          zi += zh[j];
-          zf += zh[h + j];
-          zg += zh[2 * h + j];
-          zo += zh[3 * h + j];
-        }
-        float c = sigmoidApprox(zi) * tanhApprox(zg);
-        if (cp) c = sigmoidApprox(zf) * cp[j] + c;
-        co[j] = c;
-        ho[j] = sigmoidApprox(zo) * tanhApprox(c);
-      }
-    }
+    for (int64_t r = 0; r < m; r++) step(h, gxd + r * 4 * h, gh ? gh + r * 4 * h : nullptr, cPrev ? cPrev + r * h : nullptr,
+                                         hd + r * h, cd + r * h);
     return undefinedValue(env);
   });
 }
