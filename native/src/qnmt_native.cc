@@ -140,7 +140,7 @@ struct Packed {
   int64_t n, k;
   dt srcType, weiType, dstType;
   memory weights;  // oneDNN-owned buffer in the blocked layout
-  std::unordered_map<int64_t, Entry> cache;  // key: m * 2 + hasBias
+  std::unordered_map<int64_t, Entry> cache;  // key: (m · 2 + hasBias) · 256 + threads
 };
 
 // Enough for the distinct batch sizes of a decoding run; beyond it an arbitrary entry is dropped (the
@@ -217,7 +217,8 @@ Packed *unwrapPacked(napi_env env, napi_value v, bool isFloat) {
 }
 
 Entry &entryFor(Packed &p, int64_t m, bool withBias) {
-  int64_t key = m * 2 + (withBias ? 1 : 0);
+  // oneDNN splits the work when the primitive is created, so the thread count is part of the key.
+  int64_t key = (m * 2 + (withBias ? 1 : 0)) * 256 + (omp_get_max_threads() & 255);
   auto it = p.cache.find(key);
   if (it != p.cache.end()) return it->second;
   if (p.cache.size() >= kMaxCachedShapes) p.cache.erase(p.cache.begin());
@@ -316,10 +317,19 @@ inline float expApprox(float x) {
 
 inline float sigmoidApprox(float x) { return 1.0f / (1.0f + expApprox(-x)); }
 
-// tanh(x) = sign(x)·(1 − 2/(e^{2|x|} + 1)); absolute error ≲ 2e-7 (relative error grows for |x| < 1e-3).
+// tanh: Cephes' odd polynomial for |x| < 0.625, else sign(x)·(1 − 2/(e^{2|x|} + 1)); both are computed
+// and one is selected, which keeps the loop vectorisable. Relative error ≈ 2e-7 over the whole range.
 inline float tanhApprox(float x) {
   float ax = x < 0 ? -x : x;
-  float t = 1.0f - 2.0f / (expApprox(2.0f * ax) + 1.0f);
+  float big = 1.0f - 2.0f / (expApprox(2.0f * ax) + 1.0f);
+  float z = x * x;
+  float p = -5.70498872745e-3f;
+  p = p * z + 2.06390887954e-2f;
+  p = p * z - 5.37397155531e-2f;
+  p = p * z + 1.33314422036e-1f;
+  p = p * z - 3.33332819422e-1f;
+  float small = p * z * ax + ax;
+  float t = ax < 0.625f ? small : big;
   return x < 0 ? -t : t;
 }
 
