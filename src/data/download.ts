@@ -195,7 +195,7 @@ export async function download(options: DownloadOptions): Promise<FileOutcome[]>
       say(`${item.name}: downloading ${direct}`);
       const res = await httpDownload(direct, dest, {
         onProgress: (p) => options.onProgress?.(item.name, p),
-        onRetry: (r) => say(`${item.name}: connection lost after ${r.received} bytes (${r.error}); resuming`),
+        onRetry: (r) => say(retryMessage(item.name, r)),
         verify: verifier(item, direct),
         ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
         ...(options.maxStalledAttempts !== undefined ? { maxStalledAttempts: options.maxStalledAttempts } : {}),
@@ -227,7 +227,7 @@ export async function download(options: DownloadOptions): Promise<FileOutcome[]>
         say(`${archive.name}: downloading ${archive.url} (for ${members.map((m) => m.name).join(', ')})`);
         const res = await httpDownload(archive.url, zipPath, {
           onProgress: (p) => options.onProgress?.(archive.name, p),
-          onRetry: (r) => say(`${archive.name}: connection lost after ${r.received} bytes (${r.error}); resuming`),
+          onRetry: (r) => say(retryMessage(archive.name, r)),
           ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
           ...(options.maxStalledAttempts !== undefined ? { maxStalledAttempts: options.maxStalledAttempts } : {}),
         });
@@ -252,6 +252,12 @@ export async function download(options: DownloadOptions): Promise<FileOutcome[]>
 
   const order = new Map(items.map((item, i) => [item.name, i]));
   return outcomes.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
+}
+
+function retryMessage(label: string, r: { attempt: number; received: number; error: string }): string {
+  return r.received > 0
+    ? `${label}: connection lost after ${r.received} bytes (${r.error}); resuming`
+    : `${label}: attempt ${r.attempt} failed (${r.error}); retrying`;
 }
 
 function addToArchive(map: Map<string, { archive: ArchiveSource; items: ManifestItem[] }>, item: ManifestItem): void {

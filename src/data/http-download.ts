@@ -80,8 +80,8 @@ export async function httpDownload(url: string, dest: string, options: HttpDownl
     if (stalled >= maxStalled) {
       throw new QnmtError(
         'download/failed',
-        `download of ${url} failed ${stalled} times in a row without progress (${now} bytes kept in ${part}): ${message}. ` +
-          'Check the network or proxy and run the same command again: it resumes from the .part file.',
+        `download of ${url} failed ${stalled} times in a row without progress${now > 0 ? ` (${now} bytes kept in ${part})` : ''}: ${message}. ` +
+          (now > 0 ? 'Check the network or proxy and run the same command again: it resumes from the .part file.' : 'Check the network or proxy; without network, copy the files over and use --from DIR (or --mirror URL).'),
       );
     }
     options.onRetry?.({ attempt, received: now, error: message });
