@@ -58,6 +58,8 @@ export interface BleuResult extends BleuScore {
   formatted: string;
   /** What `--score-only` prints: the score with two decimals. */
   scoreOnly: string;
+  /** Hypothesis lines ending in " ." (sacrebleu warns at 100: the input looks tokenized). */
+  tokenizedPeriodLines: number;
 }
 
 /** n-gram counts of a tokenized line (keys are the n-grams joined by single spaces). */
@@ -205,5 +207,11 @@ export function corpusBleu(hyps: readonly string[], refs: readonly string[] | re
   const stats = corpusBleuStats(hyps, streams, options);
   const score = computeBleu(stats, options.smooth ?? 'exp', options.smoothFloor ?? 0);
   const signature = bleuSignature(options, streams.length);
-  return { ...score, signature, formatted: formatBleu(score, signature), scoreOnly: pyFixed(score.score, 2) };
+  return {
+    ...score,
+    signature,
+    formatted: formatBleu(score, signature),
+    scoreOnly: pyFixed(score.score, 2),
+    tokenizedPeriodLines: stats.tokenizedPeriodLines,
+  };
 }
