@@ -2,6 +2,7 @@
 import { Module, Op } from '../../src/model/module.js';
 import { BatchMatmul, Concat, Dropout, EltwiseAdd, EltwiseMult, Embedding, Linear, Matmul } from '../../src/model/ops.js';
 import { Tensor } from '../../src/tensor/tensor.js';
+import type { WrapperDescription } from '../../src/quant/wrappers/index.js';
 
 /** A plain container whose children are added by name. */
 export class Container extends Module {
@@ -52,4 +53,17 @@ export function randomTensor(shape: number[], rand: () => number, lo = -1, hi = 
   const d = new Float32Array(n);
   for (let i = 0; i < n; i++) d[i] = lo + (hi - lo) * rand();
   return new Tensor(d, shape);
+}
+
+/** Compare a description with an expected entry; returns the mismatching field paths. */
+export function diffDescription(got: WrapperDescription, want: WrapperDescription): string[] {
+  const bad: string[] = [];
+  const walk = (g: unknown, w: unknown, path: string): void => {
+    if (w !== null && typeof w === 'object') {
+      if (g === null || typeof g !== 'object') return void bad.push(path);
+      for (const k of Object.keys(w)) walk((g as Record<string, unknown>)[k], (w as Record<string, unknown>)[k], `${path}.${k}`);
+    } else if (!Object.is(g, w) && !(g === 0 && w === 0)) bad.push(`${path}: got ${String(g)}, want ${String(w)}`);
+  };
+  walk(got, want, '');
+  return bad;
 }

@@ -9,7 +9,7 @@ import { prepareModel } from '../../src/quant/prepare.js';
 import type { Module } from '../../src/model/module.js';
 import { QuantEmbedding, QuantLinear, type WrapperDescription } from '../../src/quant/wrappers/index.js';
 import { QnmtError } from '../../src/errors.js';
-import { Container, opOfType, place } from './helpers.js';
+import { Container, diffDescription, opOfType, place } from './helpers.js';
 
 const fixtures = join(testFixtures, 'quant');
 const expected = JSON.parse(readFileSync(join(fixtures, 'gnmt_expected_act_qparams_aug2019.json'), 'utf8')) as {
@@ -23,19 +23,6 @@ function gnmtShapedTree(names: Iterable<string>): Module {
   for (const name of names) place(root, name, opOfType(wrapperTypes.get(name) ?? 'Dropout'));
   place(root, 'decoder.embedder', root.getModule('encoder.embedder')!); // shared, as in GNMT
   return root;
-}
-
-/** Compare a description with an expected entry; returns the mismatching field paths. */
-export function diffDescription(got: WrapperDescription, want: WrapperDescription): string[] {
-  const bad: string[] = [];
-  const walk = (g: unknown, w: unknown, path: string): void => {
-    if (w !== null && typeof w === 'object') {
-      if (g === null || typeof g !== 'object') return void bad.push(path);
-      for (const k of Object.keys(w)) walk((g as Record<string, unknown>)[k], (w as Record<string, unknown>)[k], `${path}.${k}`);
-    } else if (!Object.is(g, w) && !(g === 0 && w === 0)) bad.push(`${path}: got ${String(g)}, want ${String(w)}`);
-  };
-  walk(got, want, '');
-  return bad;
 }
 
 for (const statsFile of ['gnmt_acts_quantization_stats.yaml', 'gnmt_model_stats_aug2019.yaml']) {
