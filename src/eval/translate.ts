@@ -1,0 +1,78 @@
+/**
+ * The evaluation loop of the Distiller notebook / MLPerf translate.py (gnmt-inference.md §3):
+ * segment → batches of `batch` lines in file order → sort by source length inside the batch →
+ * encoder → beam search → ids[1 : length−1] → BPE join → file order.
+ *
+ * Line alignment is always kept (output line i belongs to input line i):
+ * - an empty (or blank) line is segmented to BOS EOS and translated like any other sentence — the
+ *   reference does exactly this (its length filter 0..150 keeps it);
+ * - a line longer than the reference's filter (more than 148 tokens, 150 with BOS/EOS) would be dropped
+ *   by the reference, shifting all later lines; qnmt translates it anyway and reports it through
+ *   `onWarning`.
+ */
+import type { Gnmt } from '../model/gnmt.js';
+import { beamSearch } from '../decode/beam-search.js';
+import { SEARCH_DEFAULTS, type SearchOptions } from '../decode/search-options.js';
+import { bpeJoin } from '../text/bpe-join.js';
+import { MAX_SOURCE_LENGTH, batchRanges, makeBatch, segment, tokenIds } from './dataset.js';
+
+export interface TranslateOptions extends SearchOptions {
+  /** Sentences per batch (file order). @default 128 */
+  batch?: number;
+  /** Called after each batch with the number of sentences done so far and the total. */
+  onProgress?: (done: number, total: number) => void;
+  /** Called for inputs the reference would treat differently (over-long lines). */
+  onWarning?: (message: string) => void;
+}
+
+export interface TranslateResult {
+  /** Output BPE tokens per line (ids[1 : length−1] joined with spaces), file order. */
+  bpe: string[];
+  /** The same after BPE joining: what translate.py writes (still Moses-tokenized). */
+  joined: string[];
+  /** Decoder iterations per batch (the reference's counter). */
+  iterations: number[];
+}
+
+export async function translateLines(
+  model: Gnmt,
+  vocab: readonly string[],
+  lines: readonly string[],
+  options: TranslateOptions = {},
+): Promise<TranslateResult> {
+  const batchSize = options.batch ?? 128;
+  const search: SearchOptions = {
+    beam: options.beam ?? SEARCH_DEFAULTS.beam,
+    maxLen: options.maxLen ?? SEARCH_DEFAULTS.maxLen,
+    lenNormFactor: options.lenNormFactor ?? SEARCH_DEFAULTS.lenNormFactor,
+    lenNormConst: options.lenNormConst ?? SEARCH_DEFAULTS.lenNormConst,
+    covPenaltyFactor: options.covPenaltyFactor ?? SEARCH_DEFAULTS.covPenaltyFactor,
+  };
+  const tok2idx = tokenIds(vocab);
+  const seqs = lines.map((l) => segment(l, tok2idx));
+  seqs.forEach((s, i) => {
+    if (s.length > MAX_SOURCE_LENGTH) {
+      options.onWarning?.(
+        `line ${i + 1} has ${s.length - 2} tokens; the reference drops sources longer than ${MAX_SOURCE_LENGTH - 2} tokens, qnmt translates it to keep the lines aligned.`,
+      );
+    }
+  });
+  const bpe = new Array<string>(lines.length).fill('');
+  const iterations: number[] = [];
+  let done = 0;
+  for (const [start, end] of batchRanges(lines.length, batchSize)) {
+    const batch = makeBatch(seqs, start, end);
+    const keys = model.encode(batch.src, batch.lengths, batch.T);
+    const result = beamSearch(model, keys, search);
+    iterations.push(result.iterations);
+    result.translations.forEach((row, r) => {
+      const ids = row.subarray(1, Math.max(1, result.lengths[r]! - 1));
+      bpe[batch.positions[r]!] = Array.from(ids, (id) => vocab[id] ?? '<unk>').join(' ');
+    });
+    done = end;
+    options.onProgress?.(done, lines.length);
+    // Let timers (progress bar redraws, signals) run between batches.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return { bpe, joined: bpe.map((l) => bpeJoin(l)), iterations };
+}
