@@ -62,16 +62,27 @@ export interface BleuResult extends BleuScore {
   tokenizedPeriodLines: number;
 }
 
-/** n-gram counts of a tokenized line (keys are the n-grams joined by single spaces). */
+/** n-gram counts of a tokenized line (keys are the n-grams joined by single spaces), all orders in one map. */
 export function extractNgrams(tokens: readonly string[], maxOrder = NGRAM_ORDER): Map<string, number> {
-  const grams = new Map<string, number>();
-  for (let n = 1; n <= maxOrder; n++) {
-    for (let i = 0; i + n <= tokens.length; i++) {
-      const g = n === 1 ? tokens[i]! : tokens.slice(i, i + n).join(' ');
-      grams.set(g, (grams.get(g) ?? 0) + 1);
+  const all = new Map<string, number>();
+  for (const byOrder of ngramsByOrder(tokens, maxOrder)) for (const [g, c] of byOrder) all.set(g, c);
+  return all;
+}
+
+/** n-gram counts per order: result[n-1] holds the n-grams. Keys are built incrementally (no slice/join). */
+function ngramsByOrder(tokens: readonly string[], maxOrder = NGRAM_ORDER): Map<string, number>[] {
+  const maps: Map<string, number>[] = [];
+  for (let n = 0; n < maxOrder; n++) maps.push(new Map());
+  for (let i = 0; i < tokens.length; i++) {
+    let key = tokens[i]!;
+    const top = Math.min(maxOrder, tokens.length - i);
+    for (let n = 0; n < top; n++) {
+      if (n > 0) key += ' ' + tokens[i + n]!;
+      const m = maps[n]!;
+      m.set(key, (m.get(key) ?? 0) + 1);
     }
   }
-  return grams;
+  return maps;
 }
 
 function emptyStats(): BleuStats {
@@ -102,7 +113,8 @@ export function corpusBleuStats(hyps: readonly string[], refStreams: readonly (r
     if (checkPeriods && pyRstrip(hyp).endsWith(' .')) stats.tokenizedPeriodLines++;
     const hypTokens = pySplit(tokenize(pyRstrip(hyp)));
     // sacrebleu's ref_stats: clipped counts = max over references; length = closest reference (shorter on ties)
-    const refGrams = new Map<string, number>();
+    const refGrams: Map<string, number>[] = [];
+    for (let n = 0; n < NGRAM_ORDER; n++) refGrams.push(new Map());
     let closestDiff = -1;
     let closestLen = 0;
     for (const refs of refStreams) {
@@ -114,15 +126,24 @@ export function corpusBleuStats(hyps: readonly string[], refStreams: readonly (r
         closestDiff = diff;
         closestLen = refTokens.length;
       } else if (diff === closestDiff && refTokens.length < closestLen) closestLen = refTokens.length;
-      for (const [g, c] of extractNgrams(refTokens)) if (c > (refGrams.get(g) ?? 0)) refGrams.set(g, c);
+      const grams = ngramsByOrder(refTokens);
+      if (refStreams.length === 1) refGrams.splice(0, NGRAM_ORDER, ...grams);
+      else {
+        for (let n = 0; n < NGRAM_ORDER; n++) {
+          const into = refGrams[n]!;
+          for (const [g, c] of grams[n]!) if (c > (into.get(g) ?? 0)) into.set(g, c);
+        }
+      }
     }
     stats.sysLen += hypTokens.length;
     stats.refLen += closestLen;
-    for (const [g, c] of extractNgrams(hypTokens)) {
-      let n = 1;
-      for (let j = g.indexOf(' '); j >= 0; j = g.indexOf(' ', j + 1)) n++;
-      stats.counts[n - 1]! += Math.min(c, refGrams.get(g) ?? 0);
-      stats.totals[n - 1]! += c;
+    const hypGrams = ngramsByOrder(hypTokens);
+    for (let n = 0; n < NGRAM_ORDER; n++) {
+      const ref = refGrams[n]!;
+      for (const [g, c] of hypGrams[n]!) {
+        stats.counts[n]! += Math.min(c, ref.get(g) ?? 0);
+        stats.totals[n]! += c;
+      }
     }
   }
   return stats;

@@ -14,8 +14,8 @@ const DIRECT_MAX = 64;
 const EDGE_WS = /^[\r\n ]*|[\r\n ]*$/g;
 
 export class Bpe {
-  /** Merge rank of a pair, keyed `left + ' ' + right` (symbols never contain a space). */
-  private readonly ranks: Map<string, number>;
+  /** Merge rank of a pair: ranks.get(left).get(right) (nested maps avoid building a key string per lookup). */
+  private readonly ranks: Map<string, Map<string, number>>;
   private readonly cache = new Map<string, readonly string[]>();
   readonly separator = '@@';
   /** Number of merge lines read (duplicates included). */
@@ -24,7 +24,7 @@ export class Bpe {
   /** Words up to this many characters use `mergeDirect`, longer ones `mergeLinked` (same result; tests vary it). */
   directMax = DIRECT_MAX;
 
-  private constructor(ranks: Map<string, number>, merges: number) {
+  private constructor(ranks: Map<string, Map<string, number>>, merges: number) {
     this.ranks = ranks;
     this.merges = merges;
   }
@@ -61,7 +61,7 @@ export class Bpe {
           'version 0.1 codes (no header) are not supported.',
       );
     }
-    const ranks = new Map<string, number>();
+    const ranks = new Map<string, Map<string, number>>();
     for (let i = start; i < lines.length; i++) {
       const pair = lines[i]!.replace(EDGE_WS, '').split(' ');
       if (pair.length !== 2) {
@@ -70,8 +70,9 @@ export class Bpe {
           `${source} line ${i + 1}: expected a pair 'A B', found ${JSON.stringify(lines[i]!.slice(0, 60))}.`,
         );
       }
-      const key = `${pair[0]} ${pair[1]}`;
-      if (!ranks.has(key)) ranks.set(key, i - start); // the first occurrence wins
+      let right = ranks.get(pair[0]!);
+      if (!right) ranks.set(pair[0]!, (right = new Map()));
+      if (!right.has(pair[1]!)) right.set(pair[1]!, i - start); // the first occurrence wins
     }
     return new Bpe(ranks, lines.length - start);
   }
@@ -121,7 +122,7 @@ export class Bpe {
       let first = '';
       let second = '';
       for (let i = 0; i + 1 < word.length; i++) {
-        const r = this.ranks.get(`${word[i]} ${word[i + 1]}`);
+        const r = this.ranks.get(word[i]!)?.get(word[i + 1]!);
         if (r !== undefined && r < best) {
           best = r;
           first = word[i]!;
@@ -162,7 +163,7 @@ export class Bpe {
     const note = (left: number): void => {
       const right = next[left]!;
       if (right < 0) return;
-      const r = this.ranks.get(`${sym[left]} ${sym[right]}`);
+      const r = this.ranks.get(sym[left]!)?.get(sym[right]!);
       if (r === undefined) return;
       let list = occ.get(r);
       if (!list) {
@@ -188,8 +189,7 @@ export class Bpe {
         if (right < 0) continue;
         if (first === undefined) {
           // the pair of this rank, taken from the first valid occurrence
-          const key = `${sym[left]} ${sym[right]}`;
-          if (this.ranks.get(key) !== r) continue;
+          if (this.ranks.get(sym[left]!)?.get(sym[right]!) !== r) continue;
           first = sym[left]!;
           second = sym[right]!;
         }
