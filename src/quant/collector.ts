@@ -23,6 +23,7 @@
 import type { Module, Op } from '../model/module.js';
 import { Op as OpClass } from '../model/module.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { Embedding } from '../model/ops.js';
 import { initialRecord, shapeString, type Stats, type StatsRecord } from './stats.js';
 
 interface Entry {
@@ -43,7 +44,11 @@ export class StatsCollector {
       this.entries.set(name, entry);
       this.disposers.push((m as Op).addForwardHook((_op, inputs, output) => {
         entry.calls++;
-        if (!entry.inputs) entry.inputs = inputs.map(() => initialRecord());
+        if (!entry.inputs) {
+          entry.inputs = inputs.map(() => initialRecord());
+          // Token ids are int64 in PyTorch: their min/max are written as integers.
+          if (m instanceof Embedding && entry.inputs[0]) entry.inputs[0].integer = true;
+        }
         inputs.forEach((t, i) => {
           // A later call with more inputs than the first one gets fresh records (R appends too).
           entry.inputs![i] ??= initialRecord();

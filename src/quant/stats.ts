@@ -22,6 +22,11 @@ export interface StatsRecord {
   b?: number;
   /** Shape of the first call, e.g. "(128, 67, 1024)"; '' (or null, from a blank value) if never called. */
   shape: string | null;
+  /**
+   * The tensor had an integer dtype (token ids into the embedding): Distiller then writes min/max as
+   * Python ints (`max: 32103`). Not a YAML key; read from and written to the number format.
+   */
+  integer?: boolean;
 }
 
 export interface ModuleStats {
@@ -104,6 +109,8 @@ function readRecord(y: YamlFile, node: unknown, what: string, fail: (n: unknown,
     std: num('std', true)!,
     shape: null,
   };
+  const intText = (k: string): boolean => /^-?\d+$/.test(String((raw.get(k)?.value as { source?: unknown } | null)?.source ?? ''));
+  if (intText('min') && intText('max')) rec.integer = true;
   const b = num('b', false);
   if (b !== undefined) rec.b = b;
   const shape = raw.get('shape');
@@ -135,10 +142,11 @@ export function formatStats(stats: Stats): string {
     const untouched = r.min === Number.MAX_VALUE && r.max === -Number.MAX_VALUE;
     for (const k of NUMBER_KEYS) {
       const v = r[k];
-      lines.push(`${indent}${k}: ${untouched && v === 0 ? '0' : pyFloat(v)}`);
+      const asInt = (untouched && v === 0) || (r.integer === true && (k === 'min' || k === 'max') && Number.isInteger(v));
+      lines.push(`${indent}${k}: ${asInt ? String(v) : pyFloat(v)}`);
     }
     if (r.b !== undefined) lines.push(`${indent}b: ${untouched && r.b === 0 ? '0' : pyFloat(r.b)}`);
-    lines.push(r.shape === null ? `${indent}shape:` : `${indent}shape: ${r.shape === '' ? "''" : r.shape}`);
+    lines.push(`${indent}shape: ${r.shape === null ? '' : r.shape === '' ? "''" : r.shape}`);
   };
   for (const [name, m] of stats) {
     lines.push(`${name}:`);
