@@ -350,3 +350,42 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
     return fail(`${cls.module}.${cls.name} cannot be instantiated`);
   }
 }
+
+/**
+ * Allow-table entries for the plain-data builtins CPython itself emits at protocols 2–4 (sets, frozensets,
+ * bytes via `_codecs.encode(str, 'latin1')`, bytearray). Pure data constructors; torch checkpoints do not need them.
+ */
+export function dataGlobals(): Map<string, PyGlobal> {
+  const table = new Map<string, PyGlobal>();
+  const latin1 = (s: PyValue): Uint8Array => {
+    if (typeof s !== 'string') throw new TypeError('expected a str');
+    const out = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 255) throw new RangeError('character outside latin-1');
+      out[i] = c;
+    }
+    return out;
+  };
+  const toBytes = (args: readonly PyValue[]): Uint8Array => {
+    const [a] = args;
+    if (a === undefined) return new Uint8Array(0);
+    if (a instanceof Uint8Array) return a.slice();
+    return latin1(a);
+  };
+  const iterable = (args: readonly PyValue[]): PyValue[] => {
+    const [a] = args;
+    if (a === undefined) return [];
+    if (Array.isArray(a)) return [...a];
+    if (a instanceof Set) return [...a];
+    throw new TypeError('expected a list');
+  };
+  for (const module of ['builtins', '__builtin__']) {
+    table.set(`${module}.set`, { module, name: 'set', call: (args) => new Set(iterable(args)) });
+    table.set(`${module}.frozenset`, { module, name: 'frozenset', call: (args) => new Set(iterable(args)) });
+    table.set(`${module}.bytes`, { module, name: 'bytes', call: toBytes });
+    table.set(`${module}.bytearray`, { module, name: 'bytearray', call: toBytes });
+  }
+  table.set('_codecs.encode', { module: '_codecs', name: 'encode', call: (args) => latin1(args[0] ?? '') });
+  return table;
+}
