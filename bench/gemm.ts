@@ -2,7 +2,7 @@
  * GEMM throughput of the kernel backends against PyTorch CPU (not a test).
  *
  *   node dist/bench/gemm.js [--backends onednn,js] [--threads 1,2] [--shapes 640x2048x4096,...]
- *                           [--min-seconds 1] [--no-torch] [--rounds 1]
+ *                           [--min-seconds 1] [--rounds 1] [--no-torch] [--torch-ld-path DIR]
  *
  * For every thread count and shape it starts one child process per backend (this file with --child)
  * and one PyTorch process (tools/bench_gemm_torch.py with /usr/bin/python3), one after the other: one
@@ -10,6 +10,13 @@
  * prints medians; the table shows GFLOPS (fp32) / GOPS (int8) = 2·m·k·n / median time and our ratio
  * to PyTorch's best fp32 path and to its quantize_dynamic int8 Linear (which, unlike gemmU8S8S32,
  * also quantizes its input and dequantizes its output). Shapes are m×k×n with C(m,n) = A(m,k)·W(n,k)ᵀ.
+ *
+ * Debian's python3-torch has no MKL: F.linear calls the system libblas.so.3, which is the slow
+ * reference BLAS unless OpenBLAS is installed. To time PyTorch with OpenBLAS without changing the system
+ * BLAS, unpack it and pass its folder (it becomes the torch process's LD_LIBRARY_PATH):
+ *   apt-get download libopenblas0-openmp && dpkg -x libopenblas0-openmp_*.deb /tmp/openblas
+ *   … --torch-ld-path /tmp/openblas/usr/lib/x86_64-linux-gnu/openblas-openmp
+ * The torch script also times torch's own oneDNN Linear (mkldnn); the table uses PyTorch's best.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -115,8 +122,12 @@ function parent(): void {
   const rounds = Number(option('rounds', '1'));
   const script = process.argv.includes('--no-torch') ? undefined : torchScript();
   const python = '/usr/bin/python3';
+  const torchLdPath = option('torch-ld-path', '');
   const withTorch = script !== undefined && existsSync(python);
-  console.log(`# gemm bench: load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}; torch ${withTorch ? 'on' : 'off'}`);
+  console.log(
+    `# gemm bench: load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}; torch ${withTorch ? 'on' : 'off'}` +
+      (torchLdPath ? ` (LD_LIBRARY_PATH=${torchLdPath})` : ''),
+  );
 
   const results: Result[] = [];
   for (let round = 0; round < rounds; round++) {
@@ -129,7 +140,8 @@ function parent(): void {
         }
         if (withTorch) {
           const args = [script, '--threads', String(threads), '--shapes', shape, '--min-seconds', minSeconds];
-          results.push(...run(python, args, env));
+          const torchEnv = torchLdPath ? { ...env, LD_LIBRARY_PATH: torchLdPath } : env;
+          results.push(...run(python, args, torchEnv));
         }
       }
     }
@@ -162,6 +174,7 @@ function parent(): void {
       }
     }
   }
+  console.log(`\n# load average at the end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
   if (withTorch) {
     console.log('\nPyTorch detail (GFLOPS / GOPS):');
     for (const [k, v] of groups) if (k.startsWith('torch')) console.log(`  ${k}: ${v.map((x) => x.toFixed(1)).join(', ')}`);

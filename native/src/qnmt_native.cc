@@ -50,13 +50,15 @@ void check(napi_env env, napi_status status, const char *what) {
 }
 
 struct Args {
-  napi_value argv[10];
-  size_t argc = 10;
+  static constexpr size_t kMax = 16;
+  napi_value argv[kMax];
+  size_t argc = kMax;
 };
 
 Args getArgs(napi_env env, napi_callback_info info, size_t expected) {
   Args a;
   check(env, napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr), "get_cb_info");
+  if (expected > Args::kMax) fail("internal: too many arguments expected");
   if (a.argc < expected) fail("expected " + std::to_string(expected) + " arguments, got " + std::to_string(a.argc));
   return a;
 }
@@ -437,11 +439,12 @@ napi_value QuantizeU8(napi_env env, napi_callback_info info) {
 }
 
 // Requantize int32 accumulators and dequantize in one pass (Distiller Linear output, quantization.md §6.2):
-//   A = clamp_int32(acc[i,j] + add[j]);  q = clamp(roundHalfEven(f32(f32(factor[j]·f32(A)) − zOut)), lo, hi)
+//   A = clamp_int32(acc[i,j] + add[j] + rowTerm[i]·colMul[j])   (exact, in int64)
+//   q = clamp(roundHalfEven(f32(f32(factor[j]·f32(A)) − zOut)), lo, hi)
 //   out[i,j] = f32(f32(q + zOut) / sOut)
 napi_value RequantizeF32(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
-    Args a = getArgs(env, info, 10);
+    Args a = getArgs(env, info, 12);
     auto acc = typedArray<int32_t>(env, a.argv[0], napi_int32_array, "requantizeF32 acc");
     int64_t m = intArg(env, a.argv[1], "m"), n = intArg(env, a.argv[2], "n");
     const int32_t *add = nullptr;
@@ -450,12 +453,21 @@ napi_value RequantizeF32(napi_env env, napi_callback_info info) {
       requireLength("requantizeF32 add", v.length, n);
       add = v.data;
     }
-    auto factor = typedArray<float>(env, a.argv[4], napi_float32_array, "requantizeF32 factor");
+    const int32_t *rowTerm = nullptr, *colMul = nullptr;
+    if (!isNullish(env, a.argv[4]) || !isNullish(env, a.argv[5])) {
+      auto r = typedArray<int32_t>(env, a.argv[4], napi_int32_array, "requantizeF32 rowTerm");
+      auto c = typedArray<int32_t>(env, a.argv[5], napi_int32_array, "requantizeF32 colMul");
+      requireLength("requantizeF32 rowTerm", r.length, m);
+      requireLength("requantizeF32 colMul", c.length, n);
+      rowTerm = r.data;
+      colMul = c.data;
+    }
+    auto factor = typedArray<float>(env, a.argv[6], napi_float32_array, "requantizeF32 factor");
     if (factor.length != 1) requireLength("requantizeF32 factor", factor.length, n);
-    float zOut = static_cast<float>(numArg(env, a.argv[5], "zOut"));
-    double lo = numArg(env, a.argv[6], "lo"), hi = numArg(env, a.argv[7], "hi");
-    float sOut = static_cast<float>(numArg(env, a.argv[8], "sOut"));
-    auto out = typedArray<float>(env, a.argv[9], napi_float32_array, "requantizeF32 out");
+    float zOut = static_cast<float>(numArg(env, a.argv[7], "zOut"));
+    double lo = numArg(env, a.argv[8], "lo"), hi = numArg(env, a.argv[9], "hi");
+    float sOut = static_cast<float>(numArg(env, a.argv[10], "sOut"));
+    auto out = typedArray<float>(env, a.argv[11], napi_float32_array, "requantizeF32 out");
     requireLength("requantizeF32 acc", acc.length, m * n);
     requireLength("requantizeF32 out", out.length, m * n);
     if (!(lo <= hi) || lo < -4194304 || hi > 4194304) fail("requantizeF32: need lo <= hi within ±2^22", true);
@@ -467,7 +479,8 @@ napi_value RequantizeF32(napi_env env, napi_callback_info info) {
 #pragma omp parallel for schedule(static) if (m * n >= 4 * kParallelElements && m > 1)
     for (int64_t i = 0; i < m; i++) {
       for (int64_t j = 0; j < n; j++) {
-        int64_t s = static_cast<int64_t>(ad[i * n + j]) + (add ? add[j] : 0);
+        int64_t s = static_cast<int64_t>(ad[i * n + j]) + (add ? add[j] : 0) +
+                    (rowTerm ? static_cast<int64_t>(rowTerm[i]) * colMul[j] : 0);
         s = s < INT32_MIN ? INT32_MIN : (s > INT32_MAX ? INT32_MAX : s);
         float t = (perColumn ? fd[j] : fd[0]) * static_cast<float>(static_cast<int32_t>(s));
         t = t - zOut;

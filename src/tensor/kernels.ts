@@ -71,16 +71,20 @@ export interface Kernels {
   ): void;
   /**
    * Requantize int32 accumulators (m, n) and dequantize them, bit-exactly (quantization.md §6.2):
-   * A = clamp_int32(acc[i,j] + add[j]) (add: per-column int32 correction, e.g. bias and zero-point
-   * terms, or null); q = clamp(roundHalfEven(f32(f32(factor[j]·f32(A)) − zOut)), lo, hi);
-   * out[i,j] = f32(f32(q + zOut) / sOut). factor has length n (per output channel) or 1; zOut and sOut
-   * are rounded to float32; lo, hi are integers within ±2^22.
+   * A = clamp_int32(acc[i,j] + add[j] + rowTerm[i]·colMul[j]) (exact integer arithmetic; add: a
+   * per-column correction such as bias and zero-point terms, or null; rowTerm/colMul: a rank-one
+   * correction such as activation row sums times per-row weight zero points, both or neither null);
+   * q = clamp(roundHalfEven(f32(f32(factor[j]·f32(A)) − zOut)), lo, hi); out[i,j] = f32(f32(q + zOut) / sOut).
+   * factor has length n (per output channel) or 1; zOut and sOut are rounded to float32; lo, hi are
+   * integers within ±2^22.
    */
   requantizeF32?(
     acc: Int32Array,
     m: number,
     n: number,
     add: Int32Array | null,
+    rowTerm: Int32Array | null,
+    colMul: Int32Array | null,
     factor: Float32Array,
     zOut: number,
     lo: number,

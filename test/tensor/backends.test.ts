@@ -240,18 +240,27 @@ function testElementwise(name: string, kx: Required<Kernels>): void {
     for (let i = 0; i < acc.length; i++) acc[i] = Math.floor((r() * 2 - 1) * (i % 3 === 0 ? 2 ** 31 : 2 ** 20));
     const add = new Int32Array(n);
     for (let j = 0; j < n; j++) add[j] = Math.floor((r() * 2 - 1) * 2 ** 31);
+    // Rank-one terms: realistic sizes (activation row sums × weight zero points) and huge ones that
+    // exceed 2^53 before the int32 clamp.
+    const rowTerm = new Int32Array(m).map((_, i) => Math.floor(r() * 255 * 1024) * (i % 50 === 0 ? 4000 : 1));
+    const colMul = new Int32Array(n).map((_, j) => Math.floor((r() * 2 - 1) * 255) * (j % 60 === 0 ? 2 ** 20 : 1));
     const factors = [randF32(n, r, 1e-4), Float32Array.of(0.5), Float32Array.of(Math.fround(3.1e-7))];
     for (const factor of factors) {
-      for (const addArg of [null, add]) {
+      for (const [addArg, rowArg, colArg] of [
+        [null, null, null],
+        [add, null, null],
+        [add, rowTerm, colMul],
+      ] as const) {
         for (const [zOut, lo, hi, sOut] of [
           [0, -128, 127, 20.5],
           [-13, 0, 255, 0.37],
         ] as const) {
           const got = new Float32Array(m * n);
           const want = new Float32Array(m * n);
-          kx.requantizeF32(acc, m, n, addArg, factor, zOut, lo, hi, sOut, got);
-          ref.requantizeF32(acc, m, n, addArg, factor, zOut, lo, hi, sOut, want);
-          assertSameInts(got, want, `${name} requantizeF32 factor length ${factor.length}${addArg ? ' +add' : ''}`);
+          kx.requantizeF32(acc, m, n, addArg, rowArg, colArg, factor, zOut, lo, hi, sOut, got);
+          ref.requantizeF32(acc, m, n, addArg, rowArg, colArg, factor, zOut, lo, hi, sOut, want);
+          const what = `${addArg ? ' +add' : ''}${rowArg ? ' +rank-one' : ''}`;
+          assertSameInts(got, want, `${name} requantizeF32 factor length ${factor.length}${what}`);
         }
       }
     }

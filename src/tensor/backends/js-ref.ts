@@ -89,10 +89,13 @@ export const jsRefKernels: AllKernels = {
     }
   },
 
-  requantizeF32(acc, m, n, add, factor, zOut, lo, hi, sOut, out) {
+  requantizeF32(acc, m, n, add, rowTerm, colMul, factor, zOut, lo, hi, sOut, out) {
     checkSize('requantizeF32 acc', acc.length, m * n);
     checkSize('requantizeF32 out', out.length, m * n);
     if (add) checkSize('requantizeF32 add', add.length, n);
+    if ((rowTerm === null) !== (colMul === null)) throw new TypeError('requantizeF32: pass both rowTerm and colMul, or neither.');
+    if (rowTerm) checkSize('requantizeF32 rowTerm', rowTerm.length, m);
+    if (colMul) checkSize('requantizeF32 colMul', colMul.length, n);
     if (factor.length !== 1) checkSize('requantizeF32 factor', factor.length, n);
     if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi && lo >= -4194304 && hi <= 4194304)) {
       throw new RangeError(`requantizeF32: need integers lo <= hi within ±2^22, got lo ${lo}, hi ${hi}.`);
@@ -103,6 +106,11 @@ export const jsRefKernels: AllKernels = {
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         let a = acc[i * n + j]! + (add ? add[j]! : 0);
+        if (rowTerm) {
+          const prod = rowTerm[i]! * colMul![j]!;
+          // Exact in float64 below 2^53; beyond, only the sign matters after the int32 clamp (|a| < 2^32).
+          a = Math.abs(prod) < 2 ** 53 ? a + prod : prod;
+        }
         a = a < -2147483648 ? -2147483648 : a > 2147483647 ? 2147483647 : a;
         const t = Math.fround(Math.fround((perColumn ? factor[j]! : factor[0]!) * Math.fround(a)) - zo);
         const q = roundHalfEven(t < lo ? lo : t > hi ? hi : t);
