@@ -16,7 +16,7 @@ import { greedySearch } from './greedy.js';
 const fr = Math.fround;
 
 /** Beam search over one encoded batch; beam 1 runs the greedy search, as translate.py does. */
-export function beamSearch(model: Gnmt, keys: AttentionKeys, options: SearchOptions = {}): SearchResult {
+export function beamSearch(model: Pick<Gnmt, 'generate'>, keys: AttentionKeys, options: SearchOptions = {}): SearchResult {
   const o = { ...SEARCH_DEFAULTS, ...options };
   const K = o.beam;
   const M = o.maxLen;

@@ -7,7 +7,7 @@ import type { AttentionKeys } from '../model/attention.js';
 import { selectStateRows, type DecoderState } from '../model/decoder.js';
 import { BOS, EOS, type SearchResult } from './search-options.js';
 
-export function greedySearch(model: Gnmt, keys: AttentionKeys, maxLen: number): SearchResult {
+export function greedySearch(model: Pick<Gnmt, 'generate'>, keys: AttentionKeys, maxLen: number): SearchResult {
   const N = keys.lengths.length;
   const translations = Array.from({ length: N }, () => {
     const row = new Int32Array(maxLen);
