@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { computeBleu, corpusBleu, corpusBleuStats, addBleuStats, bleuSignature } from '../../src/metrics/bleu.js';
 import { QnmtError } from '../../src/errors.js';
-import { fixtureDir } from '../paths.js';
+import { fixtureDir, testFixtures } from '../paths.js';
 import { lines } from '../text/text-fixtures.js';
 
 // Reference: the fixture's .bleu.txt lines were printed by sacrebleu 1.2.10
@@ -87,4 +87,18 @@ test('line count mismatch is a user error naming both counts', () => {
 test('lines ending in " ." are counted for the tokenized-input warning', () => {
   assert.equal(corpusBleuStats(['a .', 'b.'], [['a .', 'b.']]).tokenizedPeriodLines, 1);
   assert.equal(corpusBleuStats(['a .'], [['a .']], { tokenize: 'none' }).tokenizedPeriodLines, 0);
+});
+
+test('13a and intl-v14, cased and lower-cased, agree with real sacrebleu 2.6.0 on the fixture outputs', () => {
+  // Made by tools/sacrebleu_reference.py (sacrebleu 2.6.0: same statistics as 1.2.10 for 13a; its intl = our intl-v14).
+  const ref = JSON.parse(readFileSync(join(testFixtures, 'sacrebleu-2.6.0-test2016.json'), 'utf8')) as {
+    results: { hyp: string; tokenize: '13a' | 'intl'; lowercase: boolean; score: number; counts: number[]; totals: number[]; sys_len: number; ref_len: number }[];
+  };
+  const refs = lines(join(fixtureDir, 'data', 'test2016.raw.de'));
+  for (const e of ref.results) {
+    const r = corpusBleu(lines(join(fixtureDir, e.hyp)), refs, { tokenize: e.tokenize === 'intl' ? 'intl-v14' : '13a', lowercase: e.lowercase });
+    const what = `${e.hyp} ${e.tokenize} lc=${e.lowercase}`;
+    assert.deepEqual([r.counts, r.totals, r.sysLen, r.refLen], [e.counts, e.totals, e.sys_len, e.ref_len], what);
+    assert.ok(Math.abs(r.score - e.score) < 1e-9, `${what}: ${r.score} vs ${e.score}`);
+  }
 });
