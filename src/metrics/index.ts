@@ -14,3 +14,5 @@ export type { BleuOptions, BleuStats, BleuScore, BleuResult, BleuSmooth } from '
 export { tokenize13a, tokenizeIntl, tokenizeIntlV14, tokenizeNone, bleuTokenizer, BLEU_TOKENIZERS } from './bleu-tokenizers.js';
 export type { BleuTokenizerName } from './bleu-tokenizers.js';
 export { pyFixed, pySplit, pyStrip, pyRstrip } from './python-str.js';
+export { corpusChrf, corpusChrfStats, chrfSegmentStats, computeChrf, chrfSignature } from './chrf.js';
+export type { ChrfOptions, ChrfResult } from './chrf.js';

@@ -1,6 +1,7 @@
 /** `qnmt bleu`: corpus BLEU exactly as the sacrebleu 1.2.10 command line prints it. */
 import { Command, Option } from 'commander';
 import { corpusBleu, type BleuSmooth } from '../../metrics/bleu.js';
+import { corpusChrf } from '../../metrics/chrf.js';
 import { BLEU_TOKENIZERS, type BleuTokenizerName } from '../../metrics/bleu-tokenizers.js';
 import { readLines } from '../../text/text-lines.js';
 import { warnInvalidUtf8 } from '../../text/line-filter.js';
@@ -17,6 +18,8 @@ interface BleuFlags {
   scoreOnly?: boolean;
   json?: boolean;
   quiet?: boolean;
+  chrf?: boolean;
+  chrfWordOrder: string;
 }
 
 export function register(program: Command): void {
@@ -33,6 +36,8 @@ export function register(program: Command): void {
     .option('--smooth-floor <x>', "numerator for --smooth floor", '0')
     .option('-b, --score-only', 'print only the score (two decimals)')
     .option('--json', 'print all numbers as JSON')
+    .option('--chrf', "also print chrF (sacrebleu 2.x's chrF2, same -lc; not part of the reference pipeline)")
+    .option('--chrf-word-order <n>', 'word n-gram order for --chrf (2 = chrF++)', '0')
     .option('-q, --quiet', 'no warnings about the input format')
     .addHelpText(
       'after',
@@ -72,12 +77,29 @@ Examples (the GNMT notebook's setting):
       if (r.tokenizedPeriodLines >= 100 && !flags.quiet) {
         warn(`${r.tokenizedPeriodLines} hypothesis lines end in a tokenized period (' .'); BLEU expects detokenized text (see 'qnmt detokenize').`);
       }
+      const wordOrder = Number(flags.chrfWordOrder);
+      if (!Number.isInteger(wordOrder) || wordOrder < 0) {
+        throw new QnmtError('cli/bad-flag', `--chrf-word-order expects a whole number ≥ 0, found ${JSON.stringify(flags.chrfWordOrder)}.`);
+      }
+      const chrf = flags.chrf ? corpusChrf(hyps, refs, { lowercase, wordOrder }) : undefined;
       if (flags.json) {
         const { formatted, signature, scoreOnly, ...numbers } = r;
-        const out = { hypothesis: hypName, references: refFiles, lowercase, tokenize: flags.tokenize, smooth: flags.smooth, ...numbers, signature, formatted, scoreOnly };
+        const out = {
+          hypothesis: hypName,
+          references: refFiles,
+          lowercase,
+          tokenize: flags.tokenize,
+          smooth: flags.smooth,
+          ...numbers,
+          signature,
+          formatted,
+          scoreOnly,
+          ...(chrf ? { chrf } : {}),
+        };
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       } else {
         process.stdout.write(`${flags.scoreOnly ? r.scoreOnly : r.formatted}\n`);
+        if (chrf) process.stdout.write(`${flags.scoreOnly ? chrf.formatted.split(' = ')[1] : chrf.formatted}\n`);
       }
     });
 }

@@ -47,3 +47,11 @@ test('standard input cannot be both hypothesis and reference', () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /standard input/);
 });
+
+test('--chrf adds the sacrebleu 2.x chrF line', () => {
+  const r = runCli(['bleu', ref, '-lc', '-t', 'intl', '--input', hyp, '--chrf']);
+  assert.equal(r.code, 0, r.stderr);
+  const [bleuLine, chrfLine] = r.stdout.split('\n');
+  assert.equal(`${bleuLine}\n`, want);
+  assert.match(chrfLine!, /^chrF2\|nrefs:1\|case:lc\|eff:yes\|nc:6\|nw:0\|space:no\|version:2\.6\.0 = \d+\.\d\d$/);
+});
