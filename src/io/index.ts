@@ -2,7 +2,7 @@ export { loadCheckpoint, gnmtStateDictKeys, stripModulePrefix } from './checkpoi
 export type { GnmtCheckpoint, GnmtModelConfig } from './checkpoint.js';
 export { openTorchFile, halfToFloat } from './torch-file.js';
 export type { TorchFile } from './torch-file.js';
-export { unpickle, PyObject, pyAttributes } from './pickle.js';
+export { unpickle, dataGlobals, PyObject, pyAttributes, PickleEOFError } from './pickle.js';
 export type { PyValue, PyGlobal, UnpickleOptions } from './pickle.js';
 export { torchGlobals } from './torch-globals.js';
 export { toFloat32Tensor, isTorchTensor, isContiguous, contiguousStrides, gatherStrided, dtypeBytes } from './torch-tensor.js';

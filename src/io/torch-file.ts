@@ -97,7 +97,7 @@ function storageLoader(path: string, storages: Map<string, TorchStorage>): (pid:
 
 async function openLegacy(fh: FileHandle, path: string, size: number): Promise<TorchFile> {
   // The pickles come first; read a growing prefix until they all parse.
-  let chunk = Math.min(size, 4 << 20);
+  let chunk = Math.min(size, 256 << 10);
   for (;;) {
     const bytes = new Uint8Array(chunk);
     await readFully(fh, bytes, 0);
