@@ -128,3 +128,16 @@ export function gatherStrided<T extends { [i: number]: number | bigint; length: 
   }
   return out;
 }
+
+/**
+ * The elements of any loaded tensor (float or integer), row-major: a view when contiguous, else a copy.
+ * Float storages hold float32 after loading, so float tensors of any stored width come back as Float32Array.
+ */
+export function tensorData(t: TorchTensor): StorageData {
+  const data = t.storage.data;
+  if (data === undefined) throw new TypeError(`tensorData: storage ${t.storage.key} is not loaded (call TorchFile.loadStorages first)`);
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  if (isContiguous(t.shape, t.stride)) return data.subarray(t.storageOffset, t.storageOffset + n) as StorageData;
+  const Ctor = data.constructor as new (n: number) => StorageData;
+  return gatherStrided(data as Float32Array, t.storageOffset, t.shape, t.stride, new Ctor(n) as Float32Array);
+}

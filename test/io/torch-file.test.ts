@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { unzipSync, zipSync, type Zippable } from 'fflate';
 import { loadCheckpoint } from '../../src/io/checkpoint.js';
 import { halfToFloat, openTorchFile } from '../../src/io/torch-file.js';
+import { isTorchTensor, tensorData } from '../../src/io/torch-tensor.js';
 import { QnmtError } from '../../src/errors.js';
 import { fixtureDir, testFixtures } from '../paths.js';
 
@@ -110,4 +111,24 @@ test('halfToFloat decodes IEEE half precision', () => {
   assert.deepEqual([0x0000, 0x3c00, 0xc000, 0x7bff, 0x0001, 0x7c00, 0x8000].map(halfToFloat),
     [0, 1, -2, 65504, 2 ** -24, Infinity, -0]);
   assert.ok(Number.isNaN(halfToFloat(0x7e00)));
+});
+
+test('generic access: the Adam state of small.module.pth (never read by loadCheckpoint) via openTorchFile', async () => {
+  const f = await openTorchFile(join(testFixtures, 'gnmt-tiny', 'small.module.pth'));
+  try {
+    const opt = (f.root as Map<unknown, unknown>).get('optimizer') as Map<unknown, unknown>;
+    const state = opt.get('state') as Map<unknown, Map<unknown, unknown>>;
+    assert.equal(state.size, 44); // one entry per unique parameter: 45 state_dict keys, the shared embedding once
+    const first = state.get(0)!;
+    const step = first.get('step');
+    assert.ok(isTorchTensor(step));
+    const avg = first.get('exp_avg');
+    assert.ok(isTorchTensor(avg));
+    assert.equal(avg.storage.data, undefined);
+    await f.loadStorages([step.storage, avg.storage]);
+    assert.deepEqual([...tensorData(step)], [1]);
+    assert.equal(tensorData(avg).length, avg.shape.reduce((a, b) => a * b, 1));
+  } finally {
+    await f.close();
+  }
 });
