@@ -363,7 +363,8 @@ def main(argv=None):
     ap.add_argument('--beam', type=int, default=5)
     ap.add_argument('--batch', type=int, default=128)
     ap.add_argument('--max-len', type=int, default=80)
-    ap.add_argument('--limit', type=int, default=0, help='only the first N lines')
+    ap.add_argument('--start', type=int, default=0, help='skip the first N lines (a multiple of --batch keeps the batches)')
+    ap.add_argument('--limit', type=int, default=0, help='only the first N lines (after --start)')
     ap.add_argument('--joined', action='store_true', help='write BPE-joined text instead of BPE tokens')
     ap.add_argument('--threads', type=int, default=2)
     args = ap.parse_args(argv)
@@ -373,6 +374,7 @@ def main(argv=None):
         lines = f.read().split('\n')
     if lines and lines[-1] == '':
         lines.pop()
+    lines = lines[args.start:]
     if args.limit:
         lines = lines[:args.limit]
     counters = []
