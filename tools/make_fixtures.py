@@ -190,15 +190,23 @@ def pickle_samples(out):
         f.write('\n')
 
 
-def write_full(path, fmt, hidden=1024, vocab_size=32317):
-    """A full-size random checkpoint for memory measurements (never committed)."""
+def write_full(path, fmt, hidden=1024, vocab_size=32317, with_optimizer=False):
+    """A full-size random checkpoint for memory measurements (never committed). with_optimizer adds an
+    Adam-shaped state (exp_avg, exp_avg_sq per parameter), like the real file, which a loader must skip."""
     vocab = ref.SPECIALS + [f'tok{i}' for i in range(vocab_size - 4)]
     torch.manual_seed(SEED)
     model = ref.build_model(hidden, vocab, 4)
     for m in model.modules():
         if isinstance(m, torch.nn.LSTM):
             flatten_lstm(m)
-    ck = checkpoint(model, hidden, vocab=vocab)
+    optimizer = None
+    if with_optimizer:
+        params = list(model.parameters())
+        optimizer = {'state': {i: {'step': 100, 'exp_avg': torch.randn_like(p), 'exp_avg_sq': torch.rand_like(p)}
+                               for i, p in enumerate(params)},
+                     'param_groups': [{'lr': 1e-3, 'betas': (0.9, 0.999), 'eps': 1e-8, 'weight_decay': 0,
+                                       'amsgrad': False, 'params': list(range(len(params)))}]}
+    ck = checkpoint(model, hidden, vocab=vocab, optimizer=optimizer)
     torch.save(ck, path, _use_new_zipfile_serialization=(fmt == 'zip'))
     n = sum(p.numel() for p in model.parameters())
     print(f'{path}: {fmt}, {n} parameters, {n * 4} weight bytes, {os.path.getsize(path)} file bytes')
@@ -209,9 +217,10 @@ def main():
     ap.add_argument('--out', default=os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', 'gnmt-tiny'))
     ap.add_argument('--full', help='instead: write a full-size (H=1024, V=32317) random checkpoint to this path')
     ap.add_argument('--format', default='legacy', choices=['legacy', 'zip'], help='container format for --full')
+    ap.add_argument('--with-optimizer', action='store_true', help='--full: add Adam-shaped optimizer state')
     args = ap.parse_args()
     if args.full:
-        write_full(args.full, args.format)
+        write_full(args.full, args.format, with_optimizer=args.with_optimizer)
         return
     pickle_samples(os.path.join(args.out, '..', 'pickle'))
     os.makedirs(args.out, exist_ok=True)
