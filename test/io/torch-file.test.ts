@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync, zipSync, type Zippable } from 'fflate';
@@ -11,6 +11,7 @@ import { QnmtError } from '../../src/errors.js';
 import { fixtureDir, testFixtures } from '../paths.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'qnmt-io-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 const real = join(fixtureDir, 'model_best.pth');
 const tinyZip = join(testFixtures, 'gnmt-tiny', 'tiny.zip.pth');
 const tinyLegacy = join(testFixtures, 'gnmt-tiny', 'tiny.legacy.pth');
