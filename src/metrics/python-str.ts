@@ -7,8 +7,12 @@
 /** Characters for which Python's `str.isspace()` is true. */
 export const PY_SPACE_CLASS = '[\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
 const SPLIT = new RegExp(`${PY_SPACE_CLASS}+`, 'u');
-const STRIP = new RegExp(`^${PY_SPACE_CLASS}+|${PY_SPACE_CLASS}+$`, 'gu');
-const RSTRIP = new RegExp(`${PY_SPACE_CLASS}+$`, 'u');
+const SPACE = new RegExp(`^${PY_SPACE_CLASS}$`, 'u');
+
+/** Python `str.isspace()` for one UTF-16 unit (all Python whitespace is in the BMP). */
+export function pyIsSpace(unit: string): boolean {
+  return SPACE.test(unit);
+}
 
 /** Python `s.split()`: split on whitespace runs, no empty strings. */
 export function pySplit(s: string): string[] {
@@ -20,12 +24,17 @@ export function pySplit(s: string): string[] {
 
 /** Python `s.strip()`. */
 export function pyStrip(s: string): string {
-  return s.replace(STRIP, '');
+  // Loops, not /\s+$/: V8 retries such a regex at every position of an inner whitespace run (quadratic).
+  let start = 0;
+  while (start < s.length && pyIsSpace(s[start]!)) start++;
+  return pyRstrip(start > 0 ? s.slice(start) : s);
 }
 
 /** Python `s.rstrip()`. */
 export function pyRstrip(s: string): string {
-  return s.replace(RSTRIP, '');
+  let end = s.length;
+  while (end > 0 && pyIsSpace(s[end - 1]!)) end--;
+  return end < s.length ? s.slice(0, end) : s;
 }
 
 /** Python `'{:.{digits}f}'.format(x)` for finite x (round half to even on exact decimal ties). */

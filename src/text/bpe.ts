@@ -11,7 +11,16 @@ import { QnmtError } from '../errors.js';
 
 /** Words up to this many characters use the direct transcription of `encode`; longer ones the linked list. */
 const DIRECT_MAX = 64;
-const EDGE_WS = /^[\r\n ]*|[\r\n ]*$/g;
+const isEdgeWs = (c: string | undefined): boolean => c === ' ' || c === '\n' || c === '\r';
+
+/** Python `s.strip('\r\n ')` as [start, end) (loops: a regex `[\r\n ]*$` is quadratic on inner space runs). */
+function edgeTrim(s: string): [number, number] {
+  let start = 0;
+  let end = s.length;
+  while (start < end && isEdgeWs(s[start])) start++;
+  while (end > start && isEdgeWs(s[end - 1])) end--;
+  return [start, end];
+}
 
 export class Bpe {
   /** Merge rank of a pair: ranks.get(left).get(right) (nested maps avoid building a key string per lookup). */
@@ -63,7 +72,8 @@ export class Bpe {
     }
     const ranks = new Map<string, Map<string, number>>();
     for (let i = start; i < lines.length; i++) {
-      const pair = lines[i]!.replace(EDGE_WS, '').split(' ');
+      const [a, b] = edgeTrim(lines[i]!);
+      const pair = lines[i]!.slice(a, b).split(' ');
       if (pair.length !== 2) {
         throw new QnmtError(
           'bpe/codes-format',
@@ -82,10 +92,11 @@ export class Bpe {
    * single spaces (empty tokens dropped), each word is segmented and every non-final piece gets `@@`.
    */
   apply(line: string): string {
-    const body = line.replace(EDGE_WS, '');
-    if (body === '') return line; // whitespace-only: apply_bpe writes it back unchanged
-    const lead = /^[\r\n ]*/.exec(line)![0];
-    const trail = line.slice(lead.length + body.length);
+    const [start, end] = edgeTrim(line);
+    if (start === end) return line; // whitespace-only: apply_bpe writes it back unchanged
+    const body = line.slice(start, end);
+    const lead = line.slice(0, start);
+    const trail = line.slice(end);
     const out: string[] = [];
     for (const word of body.split(' ')) {
       if (word === '') continue;

@@ -18,3 +18,10 @@ test('Python whitespace: U+001C–U+001F and NBSP split, U+FEFF and U+200B do no
   assert.equal(pyStrip('\u3000 x \u001f'), 'x');
   assert.deepEqual(pySplit('   '), []);
 });
+
+test('strip/rstrip stay linear on a 100 000-character inner whitespace run (a /\\s+$/ regex would be quadratic)', () => {
+  const s = `x${' '.repeat(100_000)}y `;
+  const t0 = performance.now();
+  assert.equal(pyStrip(s).length, 100_002);
+  assert.ok(performance.now() - t0 < 1000);
+});

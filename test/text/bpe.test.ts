@@ -68,4 +68,8 @@ test('a 100 000-character word is segmented quickly', () => {
   const ms = performance.now() - t0;
   assert.ok(ms < 3000, `${ms.toFixed(0)} ms`);
   assert.equal(out.replaceAll('@@ ', ''), word);
+  const spaced = `x${' '.repeat(100_000)}y`;
+  const t1 = performance.now();
+  assert.equal(bpe.apply(spaced), 'x y');
+  assert.ok(performance.now() - t1 < 1000);
 });
