@@ -5,10 +5,13 @@
  * file, which readers ignore), and a resumed sweep skips configurations that already have a row with
  * the same settings hash (same model, input, reference, beam settings; see `settingsHash`).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { QnmtError } from '../errors.js';
+import { isTempName as isTemp, writeFileAtomic } from './atomic-file.js';
+
+export { tempNameFor } from './atomic-file.js';
 
 /** One finished configuration. Keys are snake_case because they are a file format. */
 export interface ResultRow {
@@ -42,7 +45,6 @@ export interface ResultRow {
 }
 
 export const rowsDirName = 'rows';
-const tempSuffix = '.tmp';
 
 /** A file name for a configuration: safe characters kept, anything else replaced, plus a short hash if changed. */
 export function rowFileName(config: string): string {
@@ -73,42 +75,11 @@ export function settingsHash(settings: unknown): string {
   return createHash('sha256').update(canonical(settings)).digest('hex').slice(0, 16);
 }
 
-/** Name of the temp file a writer uses for `file` (exported so tests can simulate a crashed writer). */
-export function tempNameFor(file: string): string {
-  return `.${file}.${process.pid}.${randomBytes(4).toString('hex')}${tempSuffix}`;
-}
-
-function isTemp(name: string): boolean {
-  return name.startsWith('.') || name.endsWith(tempSuffix);
-}
-
 /** Write `row` atomically to DIR/rows/<config>.json; returns the path. Replaces an older row of the same config. */
 export async function writeRow(dir: string, row: ResultRow): Promise<string> {
   validateRow(row, `row for ${String(row?.config)}`);
-  const rowsDir = join(dir, rowsDirName);
-  await mkdir(rowsDir, { recursive: true });
-  const file = rowFileName(row.config);
-  const tmp = join(rowsDir, tempNameFor(file));
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(JSON.stringify(row, null, 2) + '\n');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  const path = join(rowsDir, file);
-  await rename(tmp, path);
-  // Make the rename itself durable (best effort: not every file system lets a directory be fsynced).
-  try {
-    const d = await open(rowsDir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    /* ignore */
-  }
+  const path = join(dir, rowsDirName, rowFileName(row.config));
+  await writeFileAtomic(path, JSON.stringify(row, null, 2) + '\n');
   return path;
 }
 

@@ -1,0 +1,70 @@
+/** Flags shared by the commands that run the model: parsing, backend selection, progress bars. */
+import { Command, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { QnmtError } from '../errors.js';
+import { SEARCH_DEFAULTS } from '../decode/search-options.js';
+import { selectBackend } from '../tensor/backend.js';
+import { isQuiet } from './log.js';
+
+export interface RuntimeFlags {
+  beam: string;
+  batch: string;
+  maxLen: string;
+  backend: string;
+  threads?: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+/** --beam/--batch/--max-len (the notebook's defaults), --backend/--threads, --quiet, --json. */
+export function addRuntimeOptions(command: Command): Command {
+  return command
+    .option('--beam <k>', 'beam size (1 = greedy search)', String(SEARCH_DEFAULTS.beam))
+    .option('--batch <n>', 'sentences per batch (file order)', '128')
+    .option('--max-len <n>', 'max_seq_len: decoder steps + 1', String(SEARCH_DEFAULTS.maxLen))
+    .addOption(new Option('--backend <name>', "compute backend ('auto' = the fastest that works; env QNMT_BACKEND)").default('auto'))
+    .option('--threads <n>', 'threads for the compute backend (env QNMT_THREADS; default 2)')
+    .option('-q, --quiet', 'no progress bars or logs on stderr')
+    .option('--json', 'print the result as JSON on stdout');
+}
+
+export interface SearchSettings {
+  beam: number;
+  batch: number;
+  maxLen: number;
+}
+
+export function searchSettings(flags: RuntimeFlags): SearchSettings {
+  const maxLen = positiveInt(flags.maxLen, '--max-len');
+  if (maxLen < 2) throw new QnmtError('cli/bad-flag', `--max-len must be at least 2, found ${maxLen}.`);
+  return { beam: positiveInt(flags.beam, '--beam'), batch: positiveInt(flags.batch, '--batch'), maxLen };
+}
+
+/** Activate the requested backend; a failure is the user's to fix (wrong name, addon not built). */
+export async function useBackend(flags: Pick<RuntimeFlags, 'backend' | 'threads'>): Promise<void> {
+  const threads = flags.threads === undefined ? undefined : positiveInt(flags.threads, '--threads');
+  try {
+    await selectBackend(flags.backend, threads);
+  } catch (e) {
+    throw new QnmtError('cli/backend', `--backend ${flags.backend}: ${(e as Error).message}`);
+  }
+}
+
+export function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new QnmtError('cli/bad-flag', `${flag} expects a positive integer, found ${JSON.stringify(value)}.`);
+  return n;
+}
+
+/** A progress bar on stderr (none when quiet or when stderr is not a terminal... cli-progress handles that). */
+export function progressBar(label: string, quiet: boolean | undefined): cliProgress.SingleBar | undefined {
+  if (quiet || isQuiet()) return undefined;
+  return new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: `qnmt: ${label} [{bar}] {value}/{total} sentences | {duration_formatted} elapsed | ETA {eta_formatted}`,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+}
