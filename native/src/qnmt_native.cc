@@ -10,6 +10,7 @@
 // operation exactly like JavaScript's Math.fround, and a fused multiply-add would skip a rounding.
 //
 // Only call from the thread that loaded the addon (JavaScript main thread); oneDNN parallelises inside.
+#define NAPI_VERSION 8  // type-tagged externals; stable Node-API (Node >= 12.22 / 14.17 / 15.12)
 #include <node_api.h>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <omp.h>
