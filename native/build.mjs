@@ -23,6 +23,9 @@ function note(message) {
 
 function giveUp(reason) {
   mkdirSync(outDir, { recursive: true });
+  // A stale addon from older sources could disagree with the TypeScript side: remove it.
+  rmSync(output, { force: true });
+  rmSync(output + '.tmp', { force: true });
   writeFileSync(reasonFile, reason + '\n');
   note(`not built (${reason}); the JavaScript kernels will be used.`);
   process.exit(0);
