@@ -37,7 +37,7 @@ export class ResidualRecurrentEncoder extends Module {
    * Returns the context (B, T, H).
    */
   forward(src: Tensor, lengths: Int32Array): Tensor {
-    const [B, T] = src.shape as [number, number];
+    const B = src.shape[0]!;
     if (lengths.length !== B) throw new RangeError(`encoder: ${lengths.length} lengths for ${B} rows`);
     for (let b = 1; b < B; b++) {
       if (lengths[b]! > lengths[b - 1]!) throw new RangeError('encoder: lengths must be sorted in decreasing order');

@@ -8,6 +8,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { chunkLastDim } from '../tensor/ops.js';
+import { kernels } from '../tensor/backend.js';
 import { Module, type Op } from './module.js';
 import { Dropout, EltwiseAdd, EltwiseMult, Linear, Sigmoid, Tanh } from './ops.js';
 import { ModuleList } from './containers.js';
@@ -103,36 +104,16 @@ export class DistillerLSTMCell extends Module {
   }
 
   /**
-   * The element-wise part of the cell in one loop, rounding to float32 after every operation exactly
-   * where the separate ops would (same numbers, no intermediate tensors).
+   * The element-wise part of the cell in one kernel call (kernels().lstmCellF32: the native backend's
+   * vectorised version, or the js reference). Same formula as the ops; float32 results may differ from
+   * the op-by-op chain in the last bits (polynomial exp in native code), far below translation effects.
    */
   private fusedTail(gx: Tensor, gh: Tensor, cPrev: Tensor): LstmState {
     const H = this.hiddenSize;
     const n = gx.rows;
-    const a = gx.data;
-    const b = gh.data;
-    const cp = cPrev.data;
     const hOut = new Float32Array(n * H);
     const cOut = new Float32Array(n * H);
-    const fr = Math.fround;
-    for (let r = 0; r < n; r++) {
-      const zb = r * 4 * H;
-      const sb = r * H;
-      for (let j = 0; j < H; j++) {
-        const p = zb + j;
-        const zi = fr(a[p]! + b[p]!);
-        const zf = fr(a[p + H]! + b[p + H]!);
-        const zg = fr(a[p + 2 * H]! + b[p + 2 * H]!);
-        const zo = fr(a[p + 3 * H]! + b[p + 3 * H]!);
-        const i = fr(1 / (1 + Math.exp(-zi)));
-        const f = fr(1 / (1 + Math.exp(-zf)));
-        const g = fr(Math.tanh(zg));
-        const o = fr(1 / (1 + Math.exp(-zo)));
-        const c = fr(fr(f * cp[sb + j]!) + fr(i * g));
-        cOut[sb + j] = c;
-        hOut[sb + j] = o * fr(Math.tanh(c));
-      }
-    }
+    kernels().lstmCellF32(n, H, gx.data, gh.data, cPrev.data, hOut, cOut);
     return { h: new Tensor(hOut, [n, H]), c: new Tensor(cOut, [n, H]) };
   }
 }
