@@ -145,3 +145,26 @@ export function renderTable(rows: readonly ResultRow[], format: TableFormat): st
       return renderCsv(rows);
   }
 }
+
+/**
+ * One sentence a person can read at the end of a sweep: FP32 against the best quantized row, with
+ * BLEU and times, e.g. "FP32: BLEU 34.33 in 60.1 s. Best INT8: int8-asym-… BLEU 34.10 (−0.23) in 31.0 s (1.94× faster)."
+ */
+export function renderSummary(rows: readonly ResultRow[]): string {
+  const fp32 = rows.find((r) => r.precision.toUpperCase() === 'FP32');
+  const quantized = rows.filter((r) => r !== fp32);
+  const best = quantized.reduce<ResultRow | undefined>((b, r) => (!b || r.bleu > b.bleu ? r : b), undefined);
+  const parts: string[] = [];
+  if (fp32) parts.push(`FP32: BLEU ${fp32.bleu.toFixed(2)} in ${fp32.seconds.toFixed(1)} s.`);
+  if (best) {
+    let text = `Best ${best.precision}: ${best.config}, BLEU ${best.bleu.toFixed(2)}`;
+    if (fp32) text += ` (${signed(round2(best.bleu - fp32.bleu), false)})`;
+    text += ` in ${best.seconds.toFixed(1)} s`;
+    if (fp32 && best.seconds > 0) {
+      const ratio = fp32.seconds / best.seconds;
+      text += ratio >= 1 ? ` (${ratio.toFixed(2)}× faster than FP32)` : ` (${(1 / ratio).toFixed(2)}× slower than FP32)`;
+    }
+    parts.push(`${text}.`);
+  }
+  return parts.join(' ') + '\n';
+}

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import type cliProgress from 'cli-progress';
 import { runSweep, type SweepEvent } from '../../eval/sweep.js';
-import { renderTable } from '../../eval/results-table.js';
+import { renderSummary, renderTable } from '../../eval/results-table.js';
 import { writeFileAtomic } from '../../eval/atomic-file.js';
 import { activeBackend } from '../../tensor/backend.js';
 import { QnmtError } from '../../errors.js';
@@ -78,7 +78,7 @@ Example (the study on the bundled fixture, beam 10 as the notebook):
       await writeFileAtomic(join(flags.out, 'table.csv'), renderTable(rows, 'csv'));
       const backend = activeBackend();
       log(`backend ${backend.name} × ${backend.threads} threads; results in ${flags.out} (qnmt report ${flags.out} draws them)`);
-      process.stdout.write(flags.json ? json : flags.csv ? renderTable(rows, 'csv') : markdown);
+      process.stdout.write(flags.json ? json : flags.csv ? renderTable(rows, 'csv') : `${markdown}\n${renderSummary(rows)}`);
     });
 }
 
