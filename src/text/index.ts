@@ -14,4 +14,3 @@ export type { PrefixKind, PrefixTable } from './nonbreaking-prefixes.js';
 export { decodeUtf8, splitLines, joinLines, readLines } from './text-lines.js';
 export type { DecodedText } from './text-lines.js';
 export { dataPath } from './data-dir.js';
-export { runLineFilter, warnInvalidUtf8 } from './line-filter.js';

@@ -4,7 +4,7 @@ import { corpusBleu, type BleuSmooth } from '../../metrics/bleu.js';
 import { corpusChrf } from '../../metrics/chrf.js';
 import { BLEU_TOKENIZERS, type BleuTokenizerName } from '../../metrics/bleu-tokenizers.js';
 import { readLines } from '../../text/text-lines.js';
-import { warnInvalidUtf8 } from '../../text/line-filter.js';
+import { warnInvalidUtf8 } from '../line-filter.js';
 import { QnmtError } from '../../errors.js';
 import { warn } from '../log.js';
 

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { Bpe } from '../../text/bpe.js';
 import { bpeJoin } from '../../text/bpe-join.js';
-import { runLineFilter } from '../../text/line-filter.js';
+import { runLineFilter } from '../line-filter.js';
 import { QnmtError } from '../../errors.js';
 
 export function register(program: Command): void {

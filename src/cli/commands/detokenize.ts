@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { MOSES_LANGS, type MosesLang } from '../../text/moses-tokenizer.js';
 import { mosesDetokenize } from '../../text/moses-detokenizer.js';
-import { runLineFilter } from '../../text/line-filter.js';
+import { runLineFilter } from '../line-filter.js';
 
 export function register(program: Command): void {
   program

@@ -1,7 +1,7 @@
 /** `qnmt tokenize`: Moses tokenizer.perl (escaping on, no -a) as a stdin → stdout filter. */
 import { Command, Option } from 'commander';
 import { MOSES_LANGS, mosesTokenize, type MosesLang } from '../../text/moses-tokenizer.js';
-import { runLineFilter } from '../../text/line-filter.js';
+import { runLineFilter } from '../line-filter.js';
 
 export function register(program: Command): void {
   program

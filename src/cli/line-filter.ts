@@ -2,8 +2,8 @@
  * The shape shared by `qnmt tokenize | detokenize | bpe`: read all of stdin (UTF-8, invalid bytes → U+FFFD with
  * one warning, BOM dropped, LF or CRLF), transform line i into output line i, write `\n`-terminated lines.
  */
-import { warn, log } from '../cli/log.js';
-import { readLines, joinLines } from './text-lines.js';
+import { warn, log } from './log.js';
+import { readLines, joinLines } from '../text/text-lines.js';
 
 /** Warn once per file about replaced bytes. */
 export function warnInvalidUtf8(path: string): void {
