@@ -17,6 +17,8 @@ import { loadQuantConfig, type QuantConfig } from '../quant/config.js';
 import { OVERRIDE_KEYS, type OverrideEntry } from '../quant/overrides.js';
 import { formatStats, loadStats, parseStats, type Stats } from '../quant/stats.js';
 import { collectStats } from '../quant/collector.js';
+import { measureModuleErrors } from '../quant/module-error.js';
+import type { QuantWrapper } from '../quant/wrappers/index.js';
 import { readLines, joinLines } from '../text/text-lines.js';
 import { QnmtError } from '../errors.js';
 import { writeFileAtomic } from './atomic-file.js';
@@ -52,6 +54,14 @@ export type SweepEvent =
 /** Name used for the FP32 row and for configurations (the config file's name without .yaml). */
 export const FP32_CONFIG = 'fp32';
 export const STATS_FILE = 'stats.yaml';
+/** Sentences on which each quantized row also measures its per-module error. */
+export const MODULE_ERROR_LINES = 16;
+
+interface BuiltModel {
+  model: Gnmt;
+  /** The quantized wrappers by module name (absent for FP32). */
+  wrappers?: ReadonlyMap<string, QuantWrapper>;
+}
 
 export function configName(path: string): string {
   return basename(path).replace(/\.ya?ml$/i, '');
@@ -86,19 +96,25 @@ export async function runSweep(options: SweepOptions): Promise<ResultRow[]> {
   const ckpt = await openCheckpoint(options.model);
   const rows: ResultRow[] = [];
 
-  const evaluate = async (name: string, order: number, hash: string, build: () => Gnmt, describe: Omit<ResultRow, 'bleu' | 'bleu_line' | 'seconds' | 'hyp_path' | 'finished_at' | 'settings_hash' | 'order' | 'config'>) => {
+  const evaluate = async (name: string, order: number, hash: string, build: () => BuiltModel, describe: Omit<ResultRow, 'bleu' | 'bleu_line' | 'seconds' | 'hyp_path' | 'finished_at' | 'settings_hash' | 'order' | 'config'>) => {
     const old = finished.get(name);
     if (old && old.settings_hash === hash) {
       emit({ kind: 'skip', config: name, row: old, reason: 'already finished with the same settings' });
       rows.push(old);
       return;
     }
-    const model = build();
+    const { model, wrappers } = build();
     emit({ kind: 'start', config: name, sentences: lines.length, task: 'translate' });
     const t0 = performance.now();
     const result = await translateLines(model, ckpt.vocab, lines, progressOptions(name, search, emit));
     const seconds = (performance.now() - t0) / 1000;
     const scored = scoreJoined(result.joined, refs, options.ref);
+    // Outside the timed part: each quantized module's own error on a few sentences (for the report).
+    const moduleErrors = wrappers
+      ? await measureModuleErrors(wrappers, async () => {
+          await translateLines(model, ckpt.vocab, lines.slice(0, MODULE_ERROR_LINES), search);
+        })
+      : undefined;
     const hypPath = join(options.out, 'hyp', `${name}.detok.de`);
     await writeFileAtomic(hypPath, joinLines(scored.detok));
     const row: ResultRow = {
@@ -111,6 +127,7 @@ export async function runSweep(options: SweepOptions): Promise<ResultRow[]> {
       finished_at: new Date().toISOString(),
       settings_hash: hash,
       order,
+      ...(moduleErrors ? { module_errors: moduleErrors } : {}),
     };
     await writeRow(options.out, row);
     emit({ kind: 'done', config: name, row, seconds });
@@ -118,7 +135,7 @@ export async function runSweep(options: SweepOptions): Promise<ResultRow[]> {
   };
 
   if (options.fp32 !== false) {
-    await evaluate(FP32_CONFIG, 0, settingsHash({ ...common, config: FP32_CONFIG }), () => fp32Model(ckpt), {
+    await evaluate(FP32_CONFIG, 0, settingsHash({ ...common, config: FP32_CONFIG }), () => ({ model: fp32Model(ckpt) }), {
       precision: 'FP32', mode: null, per_channel: null, clip_acts: null, overrides: null,
     });
   }
@@ -130,7 +147,7 @@ export async function runSweep(options: SweepOptions): Promise<ResultRow[]> {
     await evaluate(c.name, i + 1, hash, () => {
       const { model, prepared } = quantizedModel(ckpt, c.config, stats);
       for (const w of prepared.warnings) emit({ kind: 'warning', message: `${c.path}: ${w}` });
-      return model;
+      return { model, wrappers: prepared.modules };
     }, describeConfig(c.config));
   }
   return rows;
