@@ -496,6 +496,226 @@ napi_value RequantizeF32(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Decoder-step kernels: fused attention and log-softmax + top-k (kernels.ts documents the semantics;
+// the js reference versions in src/tensor/backends/js-ref.ts are the oracle). Rows are independent and
+// split over the OpenMP pool. Where the js reference computes in float64 (score and softmax sums, the
+// context accumulation, exp over the vocabulary) these do too, so the only difference is tanh (float32
+// polynomial, ≈ 1 ulp).
+
+constexpr float kMaskedScore = -65504.0f;  // float16 minimum, written over padded source positions
+
+// Per-thread scratch that grows as needed (one per OpenMP thread, reused across calls).
+struct Scratch {
+  std::unique_ptr<float[]> f;
+  std::unique_ptr<double[]> d;
+  int64_t nf = 0, nd = 0;
+  float *floats(int64_t n) {
+    if (n > nf) {
+      f.reset(new float[n]);
+      nf = n;
+    }
+    return f.get();
+  }
+  double *doubles(int64_t n) {
+    if (n > nd) {
+      d.reset(new double[n]);
+      nd = n;
+    }
+    return d.get();
+  }
+};
+thread_local Scratch scratch;
+
+// score = Σ_h f32(tanh(f32(f32(q[h] + k[h]) + bn[h]))) · a[h], products and sum in float64 (8 lanes,
+// then a fixed-order reduction), rounded to float32 at the end.
+inline float attentionScore(int64_t u, const float *q, const float *k, const float *bn, const float *a, float *t) {
+  for (int64_t h = 0; h < u; h++) {
+    float x = q[h] + k[h];
+    t[h] = tanhApprox(x + bn[h]);
+  }
+  double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t h = 0;
+  for (; h + 8 <= u; h += 8)
+    for (int l = 0; l < 8; l++) lanes[l] += static_cast<double>(t[h + l]) * static_cast<double>(a[h + l]);
+  double acc = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+  for (; h < u; h++) acc += static_cast<double>(t[h]) * static_cast<double>(a[h]);
+  return static_cast<float>(acc);
+}
+
+napi_value AttentionF32(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 13);
+    int64_t rows = intArg(env, a.argv[0], "rows"), T = intArg(env, a.argv[1], "T");
+    int64_t U = intArg(env, a.argv[2], "units"), H = intArg(env, a.argv[3], "hidden");
+    auto q = typedArray<float>(env, a.argv[4], napi_float32_array, "attentionF32 query");
+    auto k = typedArray<float>(env, a.argv[5], napi_float32_array, "attentionF32 keys");
+    auto bn = typedArray<float>(env, a.argv[6], napi_float32_array, "attentionF32 bias");
+    auto av = typedArray<float>(env, a.argv[7], napi_float32_array, "attentionF32 att");
+    auto ctx = typedArray<float>(env, a.argv[8], napi_float32_array, "attentionF32 context");
+    auto len = typedArray<int32_t>(env, a.argv[9], napi_int32_array, "attentionF32 lengths");
+    auto rs = typedArray<int32_t>(env, a.argv[10], napi_int32_array, "attentionF32 rowSentence");
+    auto probs = typedArray<float>(env, a.argv[11], napi_float32_array, "attentionF32 probs");
+    auto out = typedArray<float>(env, a.argv[12], napi_float32_array, "attentionF32 out");
+    const int64_t S = static_cast<int64_t>(len.length);
+    requireLength("attentionF32 query", q.length, rows * U);
+    requireLength("attentionF32 keys", k.length, S * T * U);
+    requireLength("attentionF32 bias", bn.length, U);
+    requireLength("attentionF32 att", av.length, U);
+    requireLength("attentionF32 context", ctx.length, S * T * H);
+    requireLength("attentionF32 rowSentence", rs.length, rows);
+    requireLength("attentionF32 probs", probs.length, rows * T);
+    requireLength("attentionF32 out", out.length, rows * H);
+    for (int64_t r = 0; r < rows; r++)
+      if (rs.data[r] < 0 || rs.data[r] >= S) fail("attentionF32: rowSentence out of range", true);
+    for (int64_t s = 0; s < S; s++)
+      if (len.data[s] < 0 || len.data[s] > T) fail("attentionF32: lengths must be within [0, T]", true);
+    const float *qd = q.data, *kd = k.data, *bd = bn.data, *ad = av.data, *cd = ctx.data;
+    const int32_t *ld = len.data, *rd = rs.data;
+    float *pd = probs.data, *od = out.data;
+#pragma omp parallel for schedule(dynamic, 8) if (rows * T * (U + H) >= kParallelElements && rows > 1)
+    for (int64_t r = 0; r < rows; r++) {
+      const int64_t s = rd[r], n = ld[s];
+      float *t = scratch.floats(U);
+      double *e = scratch.doubles(T);
+      float *p = pd + r * T;
+      double max = -INFINITY;
+      for (int64_t j = 0; j < n; j++) {
+        float v = attentionScore(U, qd + r * U, kd + (s * T + j) * U, bd, ad, t);
+        e[j] = v;
+        if (v > max) max = v;
+      }
+      // Masked positions hold -65504: their exp underflows to exactly 0, so they only matter for the max.
+      if (n < T && kMaskedScore > max) max = kMaskedScore;
+      double sum = 0;
+      for (int64_t j = 0; j < n; j++) {
+        double x = std::exp(e[j] - max);
+        e[j] = static_cast<float>(x);  // the op divides the float32 exponentials by the float64 sum
+        sum += x;
+      }
+      for (int64_t j = 0; j < n; j++) p[j] = static_cast<float>(e[j] / sum);
+      for (int64_t j = n; j < T; j++) p[j] = 0.0f;
+      // context = Σ_j p[j]·keys[j]: each step f32(o + p·c) with the product exact in float64.
+      float *o = od + r * H;
+      for (int64_t h = 0; h < H; h++) o[h] = 0.0f;
+      for (int64_t j = 0; j < n; j++) {
+        const double pj = p[j];
+        if (pj == 0) continue;
+        const float *c = cd + (s * T + j) * H;
+        for (int64_t h = 0; h < H; h++)
+          o[h] = static_cast<float>(static_cast<double>(o[h]) + pj * static_cast<double>(c[h]));
+      }
+    }
+    return undefinedValue(env);
+  });
+}
+
+// exp for float64 arguments ≤ 0 (as in log-softmax after subtracting the max): range reduction by ln 2
+// in two parts and a degree-13 Taylor polynomial with fused multiply-adds (relative error ≈ 2e-16).
+// Vectorisable; results below 2^-1022 flush to 0, which cannot change a sum that includes exp(0) = 1.
+inline double expNonPositive(double x) {
+  x = x < -708.0 ? -708.0 : x;
+  const double magic = 6755399441055744.0;  // 1.5·2^52
+  double n = (x * 1.4426950408889634 + magic) - magic;
+  double r = __builtin_fma(n, -6.93147180369123816490e-01, x);
+  r = __builtin_fma(n, -1.90821492927058770002e-10, r);
+  double p = 1.0 / 6227020800.0;
+  p = __builtin_fma(p, r, 1.0 / 479001600.0);
+  p = __builtin_fma(p, r, 1.0 / 39916800.0);
+  p = __builtin_fma(p, r, 1.0 / 3628800.0);
+  p = __builtin_fma(p, r, 1.0 / 362880.0);
+  p = __builtin_fma(p, r, 1.0 / 40320.0);
+  p = __builtin_fma(p, r, 1.0 / 5040.0);
+  p = __builtin_fma(p, r, 1.0 / 720.0);
+  p = __builtin_fma(p, r, 1.0 / 120.0);
+  p = __builtin_fma(p, r, 1.0 / 24.0);
+  p = __builtin_fma(p, r, 1.0 / 6.0);
+  p = __builtin_fma(p, r, 0.5);
+  p = __builtin_fma(p, r, 1.0);
+  p = __builtin_fma(p, r, 1.0);
+  int64_t bits = (static_cast<int64_t>(n) + 1023) << 52;
+  double scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+// One row: top-k of the logits (ties → lower id; values that do not beat the current k-th are skipped
+// in blocks of 64 after a vectorised max), then lse = f32(log Σ exp(x − max)) and the k winners'
+// log-probabilities, reordered so that equal float32 values keep the lower id first.
+void logSoftmaxTopKRow(const float *x, int64_t V, int64_t K, float *topV, int32_t *topI, int32_t *ids, float *lps) {
+  int64_t filled = 0;
+  constexpr int64_t kBlock = 64;
+  for (int64_t j0 = 0; j0 < V; j0 += kBlock) {
+    const int64_t end = j0 + kBlock < V ? j0 + kBlock : V;
+    if (filled == K && end - j0 == kBlock) {
+      float lm[16];
+      for (int l = 0; l < 16; l++) lm[l] = x[j0 + l];
+      for (int64_t b = 16; b < kBlock; b += 16)
+        for (int l = 0; l < 16; l++) lm[l] = x[j0 + b + l] > lm[l] ? x[j0 + b + l] : lm[l];
+      float bm = lm[0];
+      for (int l = 1; l < 16; l++) bm = lm[l] > bm ? lm[l] : bm;
+      if (!(bm > topV[K - 1])) continue;
+    }
+    for (int64_t j = j0; j < end; j++) {
+      const float v = x[j];
+      if (filled == K && !(v > topV[K - 1])) continue;
+      int64_t p = filled < K ? filled++ : K - 1;
+      while (p > 0 && v > topV[p - 1]) {
+        topV[p] = topV[p - 1];
+        topI[p] = topI[p - 1];
+        p--;
+      }
+      topV[p] = v;
+      topI[p] = static_cast<int32_t>(j);
+    }
+  }
+  const float max = topV[0];
+  const double dmax = max;
+  double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t j = 0;
+  for (; j + 8 <= V; j += 8)
+    for (int l = 0; l < 8; l++) lanes[l] += expNonPositive(static_cast<double>(x[j + l]) - dmax);
+  double sum = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+  for (; j < V; j++) sum += expNonPositive(static_cast<double>(x[j]) - dmax);
+  const float lse = static_cast<float>(std::log(sum));
+  for (int64_t i = 0; i < filled; i++) {
+    const float d = topV[i] - max;
+    const float lp = d - lse;
+    int64_t p = i;
+    while (p > 0 && lp == lps[p - 1] && topI[i] < ids[p - 1]) {
+      lps[p] = lps[p - 1];
+      ids[p] = ids[p - 1];
+      p--;
+    }
+    lps[p] = lp;
+    ids[p] = topI[i];
+  }
+}
+
+napi_value LogSoftmaxTopKF32(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 6);
+    auto x = typedArray<float>(env, a.argv[0], napi_float32_array, "logSoftmaxTopKF32 logits");
+    int64_t rows = intArg(env, a.argv[1], "rows"), V = intArg(env, a.argv[2], "vocab"), K = intArg(env, a.argv[3], "k");
+    auto ids = typedArray<int32_t>(env, a.argv[4], napi_int32_array, "logSoftmaxTopKF32 ids");
+    auto lps = typedArray<float>(env, a.argv[5], napi_float32_array, "logSoftmaxTopKF32 logprobs");
+    if (K < 1 || K > V) fail("logSoftmaxTopKF32: need 1 <= k <= vocab", true);
+    requireLength("logSoftmaxTopKF32 logits", x.length, rows * V);
+    requireLength("logSoftmaxTopKF32 ids", ids.length, rows * K);
+    requireLength("logSoftmaxTopKF32 logprobs", lps.length, rows * K);
+    const float *xd = x.data;
+    int32_t *id = ids.data;
+    float *ld = lps.data;
+#pragma omp parallel for schedule(static) if (rows * V >= kParallelElements && rows > 1)
+    for (int64_t r = 0; r < rows; r++) {
+      float *topV = scratch.floats(K);
+      int32_t *topI = reinterpret_cast<int32_t *>(scratch.doubles(K));
+      logSoftmaxTopKRow(xd + r * V, V, K, topV, topI, id + r * K, ld + r * K);
+    }
+    return undefinedValue(env);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
 
 napi_value Init(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
@@ -529,6 +749,8 @@ napi_value ModuleInit(napi_env env, napi_value exports) {
       {"lstmCellF32", nullptr, LstmCellF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"quantizeU8", nullptr, QuantizeU8, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"requantizeF32", nullptr, RequantizeF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"attentionF32", nullptr, AttentionF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"logSoftmaxTopKF32", nullptr, LogSoftmaxTopKF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

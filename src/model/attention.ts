@@ -10,6 +10,7 @@
  * once per batch and fuses scores, softmax and context per row (same float32 rounding points).
  */
 import { Tensor } from '../tensor/tensor.js';
+import { kernels } from '../tensor/backend.js';
 import { Module, type Op } from './module.js';
 import { BatchMatmul, Dropout, EltwiseAdd, EltwiseMult, Linear, Matmul, Softmax, Tanh } from './ops.js';
 import { isPlain } from './lstm.js';
@@ -133,6 +134,7 @@ export class BahdanauAttention extends Module {
     return { context, probs };
   }
 
+  /** Scores, softmax and context in one kernel call per step (kernels().attentionF32). */
   private fused(
     pq: Tensor,
     a: Tensor,
@@ -142,48 +144,23 @@ export class BahdanauAttention extends Module {
     T: number,
     H: number,
   ): { context: Tensor; probs: Tensor } {
-    const U = this.numUnits;
-    const fr = Math.fround;
-    const pk = keys.projected!.data;
-    const ctx = keys.context.data;
-    const bn = this.normalizeBias.data;
-    const av = a.data;
     const probs = new Float32Array(R * T);
     const out = new Float32Array(R * H);
-    const e = new Float32Array(T); // float32 like the softmax op's output buffer
-    for (let r = 0; r < R; r++) {
-      const s = rowSentence[r]!;
-      const len = keys.lengths[s]!;
-      const qo = r * U;
-      let max = -Infinity;
-      for (let j = 0; j < len; j++) {
-        const ko = (s * T + j) * U;
-        let acc = 0;
-        for (let h = 0; h < U; h++) {
-          acc += fr(Math.tanh(fr(fr(pq.data[qo + h]! + pk[ko + h]!) + bn[h]!))) * av[h]!;
-        }
-        const v = fr(acc);
-        e[j] = v;
-        if (v > max) max = v;
-      }
-      // Masked positions hold -65504 → exp underflows to exactly 0, so they are skipped.
-      if (len < T && MASKED_SCORE > max) max = MASKED_SCORE;
-      let sum = 0;
-      for (let j = 0; j < len; j++) {
-        const x = Math.exp(e[j]! - max);
-        e[j] = x;
-        sum += x; // the op sums the unrounded exponentials and divides the rounded ones
-      }
-      for (let j = 0; j < len; j++) probs[r * T + j] = e[j]! / sum;
-      // context = p · keys, accumulated in float32 in the same order as the bmm op.
-      const o = r * H;
-      for (let j = 0; j < len; j++) {
-        const p = probs[r * T + j]!;
-        if (p === 0) continue;
-        const ko = (s * T + j) * H;
-        for (let h = 0; h < H; h++) out[o + h] = out[o + h]! + p * ctx[ko + h]!;
-      }
-    }
+    kernels().attentionF32(
+      R,
+      T,
+      this.numUnits,
+      H,
+      pq.data,
+      keys.projected!.data,
+      this.normalizeBias.data,
+      a.data,
+      keys.context.data,
+      keys.lengths,
+      rowSentence,
+      probs,
+      out,
+    );
     return { context: new Tensor(out, [R, 1, H]), probs: new Tensor(probs, [R, 1, T]) };
   }
 }

@@ -92,6 +92,48 @@ export interface Kernels {
     sOut: number,
     out: Float32Array,
   ): void;
+  /**
+   * Fused normalized Bahdanau attention for one decoder step (gnmt-model.md §3.3), rows independent.
+   * Row r attends to sentence s = rowSentence[r] with n = lengths[s] valid positions (0 ≤ n ≤ T):
+   * e[j] = f32(Σ_h f32(tanh(f32(f32(query[r,h] + keys[s,j,h]) + bias[h]))) · att[h]) for j < n
+   * (products and sum in float64); softmax over the T positions with positions j ≥ n scored −65504
+   * (the float16 minimum: they only matter for the max, their exp underflows to 0):
+   * probs[r,j] = f32(f32(exp(e[j] − max)) / Σ exp(e[j] − max)) (exp and sum in float64), 0 for j ≥ n;
+   * out[r,:] = Σ_{j<n, probs≠0} probs[r,j]·context[s,j,:], accumulated in j order, each step
+   * f32(out + p·c) with p·c exact in float64. S = lengths.length; query (rows, units), keys (S, T,
+   * units), bias and att (units), context (S, T, hidden); probs (rows, T) and out (rows, hidden) are
+   * overwritten. Native versions use a float32 polynomial tanh (≈ 1 ulp).
+   */
+  attentionF32?(
+    rows: number,
+    T: number,
+    units: number,
+    hidden: number,
+    query: Float32Array,
+    keys: Float32Array,
+    bias: Float32Array,
+    att: Float32Array,
+    context: Float32Array,
+    lengths: Int32Array,
+    rowSentence: Int32Array,
+    probs: Float32Array,
+    out: Float32Array,
+  ): void;
+  /**
+   * log_softmax over each row of (rows, vocab) logits followed by top-k (GNMT `generate`): ids and
+   * logprobs (rows, k), best first. Top-k is selected on the logits (ties → lower id); then
+   * lse = f32(log Σ exp(x − max)) (exp and sum in float64) and lp = f32(f32(x − max) − lse) for the k
+   * winners, which are reordered so that equal float32 log-probabilities keep the lower id first.
+   * Needs 1 ≤ k ≤ vocab.
+   */
+  logSoftmaxTopKF32?(
+    logits: Float32Array,
+    rows: number,
+    vocab: number,
+    k: number,
+    ids: Int32Array,
+    logprobs: Float32Array,
+  ): void;
 }
 
 /** Kernels with every optional member present: what `kernels()` returns. */

@@ -267,6 +267,62 @@ function testElementwise(name: string, kx: Required<Kernels>): void {
   });
 }
 
+function testDecoderStep(name: string, kx: Required<Kernels>): void {
+  test(`${name}: attentionF32 matches the js reference (probs and context within 2e-6)`, () => {
+    const r = rng(7);
+    for (const [S, K, T, U, H] of [
+      [1, 1, 1, 1, 1],
+      [3, 2, 7, 17, 9],
+      [16, 10, 36, 256, 256],
+    ] as const) {
+      const rows = S * K;
+      const lengths = Int32Array.from({ length: S }, (_, s) => (s === S - 1 && T > 1 ? Math.max(1, T - 3 - s) : T - s > 0 ? T - s : 1));
+      const rowSentence = Int32Array.from({ length: rows }, (_, i) => Math.floor(i / K));
+      const query = randF32(rows * U, r, 2);
+      const keys = randF32(S * T * U, r, 2);
+      const bias = randF32(U, r, 0.5);
+      const att = randF32(U, r, 0.3);
+      const context = randF32(S * T * H, r, 1);
+      const got = { p: new Float32Array(rows * T).fill(9), o: new Float32Array(rows * H).fill(9) };
+      const want = { p: new Float32Array(rows * T), o: new Float32Array(rows * H) };
+      kx.attentionF32(rows, T, U, H, query, keys, bias, att, context, lengths, rowSentence, got.p, got.o);
+      ref.attentionF32(rows, T, U, H, query, keys, bias, att, context, lengths, rowSentence, want.p, want.o);
+      for (let i = 0; i < rows * T; i++) assert.ok(Math.abs(got.p[i]! - want.p[i]!) <= 2e-6, `${name} probs[${i}] ${got.p[i]} vs ${want.p[i]}`);
+      for (let i = 0; i < rows * H; i++) assert.ok(Math.abs(got.o[i]! - want.o[i]!) <= 2e-6, `${name} out[${i}] ${got.o[i]} vs ${want.o[i]}`);
+      // Padded positions get probability 0 (written, whatever the buffer held).
+      for (let i = 0; i < rows; i++) {
+        for (let j = lengths[rowSentence[i]!]!; j < T; j++) assert.equal(got.p[i * T + j], 0);
+      }
+    }
+    assert.throws(
+      () => kx.attentionF32(1, 2, 1, 1, new Float32Array(1), new Float32Array(2), new Float32Array(1), new Float32Array(1), new Float32Array(2), Int32Array.of(2), Int32Array.of(1), new Float32Array(2), new Float32Array(1)),
+      RangeError,
+    );
+  });
+
+  test(`${name}: logSoftmaxTopKF32 is identical to the js reference (ties → lower id)`, () => {
+    const r = rng(8);
+    for (const [rows, vocab, k] of [
+      [1, 1, 1],
+      [5, 37, 5],
+      [300, 7947, 10],
+      [3, 1000, 1000],
+    ] as const) {
+      const logits = randF32(rows * vocab, r, 12);
+      // Exact ties and values that become equal after the float32 log-softmax rounding.
+      for (let i = 0; i < rows * vocab; i += 97) logits[i] = 11.5;
+      if (vocab > 10) for (let i = 0; i < rows; i++) logits[i * vocab + 3] = Math.fround(11.5 + 2 ** -20);
+      const got = { ids: new Int32Array(rows * k), lp: new Float32Array(rows * k) };
+      const want = { ids: new Int32Array(rows * k), lp: new Float32Array(rows * k) };
+      kx.logSoftmaxTopKF32(logits, rows, vocab, k, got.ids, got.lp);
+      ref.logSoftmaxTopKF32(logits, rows, vocab, k, want.ids, want.lp);
+      assertSameInts(got.ids, want.ids, `${name} ids ${rows}×${vocab} k=${k}`);
+      assertSameInts(got.lp, want.lp, `${name} logprobs ${rows}×${vocab} k=${k}`);
+    }
+    assert.throws(() => kx.logSoftmaxTopKF32(new Float32Array(4), 1, 4, 5, new Int32Array(5), new Float32Array(5)), RangeError);
+  });
+}
+
 async function tryInit(backend: Backend): Promise<{ kernels?: Kernels; reason?: string }> {
   try {
     return { kernels: await backend.init({ threads: 2 }) };
@@ -288,6 +344,7 @@ describe('tensor backends', () => {
   for (const { name, kernels: kx } of available) {
     testGemm(name, kx);
     testElementwise(name, kx);
+    testDecoderStep(name, kx);
   }
   for (const { name, reason } of unavailable) {
     const mustWork = name === 'onednn' && dnnlInstalled;
@@ -311,7 +368,7 @@ describe('tensor backends', () => {
     assert.equal(name, available[0]?.name ?? 'js');
     assert.equal(activeBackend().name, name);
     const kx = kernels();
-    for (const f of ['lstmCellF32', 'quantizeU8', 'requantizeF32'] as const) assert.equal(typeof kx[f], 'function');
+    for (const f of ['lstmCellF32', 'quantizeU8', 'requantizeF32', 'attentionF32', 'logSoftmaxTopKF32'] as const) assert.equal(typeof kx[f], 'function');
     await selectBackend('js');
   });
 });

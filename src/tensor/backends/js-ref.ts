@@ -118,7 +118,103 @@ export const jsRefKernels: AllKernels = {
       }
     }
   },
+
+  attentionF32(rows, T, U, H, query, keys, bias, att, context, lengths, rowSentence, probs, out) {
+    const S = lengths.length;
+    checkSize('attentionF32 query', query.length, rows * U);
+    checkSize('attentionF32 keys', keys.length, S * T * U);
+    checkSize('attentionF32 bias', bias.length, U);
+    checkSize('attentionF32 att', att.length, U);
+    checkSize('attentionF32 context', context.length, S * T * H);
+    checkSize('attentionF32 rowSentence', rowSentence.length, rows);
+    checkSize('attentionF32 probs', probs.length, rows * T);
+    checkSize('attentionF32 out', out.length, rows * H);
+    const fr = Math.fround;
+    const e = new Float32Array(T); // float32 like the softmax op's output buffer
+    for (let r = 0; r < rows; r++) {
+      const s = rowSentence[r]!;
+      if (!(s >= 0 && s < S)) throw new RangeError('attentionF32: rowSentence out of range');
+      const len = lengths[s]!;
+      if (!(len >= 0 && len <= T)) throw new RangeError('attentionF32: lengths must be within [0, T]');
+      const qo = r * U;
+      let max = -Infinity;
+      for (let j = 0; j < len; j++) {
+        const ko = (s * T + j) * U;
+        let acc = 0;
+        for (let h = 0; h < U; h++) acc += fr(Math.tanh(fr(fr(query[qo + h]! + keys[ko + h]!) + bias[h]!))) * att[h]!;
+        const v = fr(acc);
+        e[j] = v;
+        if (v > max) max = v;
+      }
+      // Masked positions hold -65504 → exp underflows to exactly 0, so they are skipped.
+      if (len < T && MASKED_SCORE > max) max = MASKED_SCORE;
+      let sum = 0;
+      for (let j = 0; j < len; j++) {
+        const x = Math.exp(e[j]! - max);
+        e[j] = x;
+        sum += x; // the op sums the unrounded exponentials and divides the rounded ones
+      }
+      for (let j = 0; j < len; j++) probs[r * T + j] = e[j]! / sum;
+      probs.fill(0, r * T + len, r * T + T);
+      // context = p · keys, accumulated in float32 in the same order as the bmm op.
+      const o = r * H;
+      out.fill(0, o, o + H);
+      for (let j = 0; j < len; j++) {
+        const p = probs[r * T + j]!;
+        if (p === 0) continue;
+        const ko = (s * T + j) * H;
+        for (let h = 0; h < H; h++) out[o + h] = out[o + h]! + p * context[ko + h]!;
+      }
+    }
+  },
+
+  logSoftmaxTopKF32(logits, rows, vocab, k, ids, logprobs) {
+    if (!(Number.isInteger(k) && k >= 1 && k <= vocab)) throw new RangeError(`logSoftmaxTopKF32: need 1 <= k <= vocab, got k ${k}, vocab ${vocab}.`);
+    checkSize('logSoftmaxTopKF32 logits', logits.length, rows * vocab);
+    checkSize('logSoftmaxTopKF32 ids', ids.length, rows * k);
+    checkSize('logSoftmaxTopKF32 logprobs', logprobs.length, rows * k);
+    const fr = Math.fround;
+    const topV = new Float64Array(k);
+    const topI = new Int32Array(k);
+    for (let r = 0; r < rows; r++) {
+      const off = r * vocab;
+      // Pass 1: top-k of the logits (log_softmax is monotone), ties → lower id; topV[0] is the max.
+      let filled = 0;
+      for (let j = 0; j < vocab; j++) {
+        const x = logits[off + j]!;
+        if (filled === k && !(x > topV[k - 1]!)) continue;
+        let p = filled < k ? filled++ : k - 1;
+        while (p > 0 && x > topV[p - 1]!) {
+          topV[p] = topV[p - 1]!;
+          topI[p] = topI[p - 1]!;
+          p--;
+        }
+        topV[p] = x;
+        topI[p] = j;
+      }
+      const max = topV[0]!;
+      // Pass 2: the normaliser.
+      let sum = 0;
+      for (let j = 0; j < vocab; j++) sum += Math.exp(logits[off + j]! - max);
+      const lse = fr(Math.log(sum));
+      for (let i = 0; i < filled; i++) {
+        // Float32 rounding can make neighbours equal; equal log-probabilities keep the lower id first.
+        const lp = fr(fr(topV[i]! - max) - lse);
+        let p = i;
+        while (p > 0 && lp === logprobs[r * k + p - 1]! && topI[i]! < ids[r * k + p - 1]!) {
+          logprobs[r * k + p] = logprobs[r * k + p - 1]!;
+          ids[r * k + p] = ids[r * k + p - 1]!;
+          p--;
+        }
+        logprobs[r * k + p] = lp;
+        ids[r * k + p] = topI[i]!;
+      }
+    }
+  },
 };
+
+/** Score of padded source positions in attentionF32 (the float16 minimum, as the reference). */
+const MASKED_SCORE = -65504.0;
 
 function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));

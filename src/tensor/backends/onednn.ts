@@ -27,6 +27,8 @@ interface NativeAddon {
   lstmCellF32: NonNullable<Kernels['lstmCellF32']>;
   quantizeU8: NonNullable<Kernels['quantizeU8']>;
   requantizeF32: NonNullable<Kernels['requantizeF32']>;
+  attentionF32?: Kernels['attentionF32'];
+  logSoftmaxTopKF32?: Kernels['logSoftmaxTopKF32'];
 }
 
 interface NativePacked {
@@ -123,6 +125,9 @@ function makeKernels(addon: NativeAddon): Kernels {
     lstmCellF32: addon.lstmCellF32,
     quantizeU8: addon.quantizeU8,
     requantizeF32: addon.requantizeF32,
+    // An addon built from older sources may lack newer kernels: leave them to the js fallback.
+    ...(addon.attentionF32 ? { attentionF32: addon.attentionF32 } : {}),
+    ...(addon.logSoftmaxTopKF32 ? { logSoftmaxTopKF32: addon.logSoftmaxTopKF32 } : {}),
   };
 }
 
