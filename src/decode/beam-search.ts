@@ -7,7 +7,7 @@
  *
  * Bookkeeping uses typed arrays; rows are reordered by index lists.
  */
-import type { Gnmt } from '../model/gnmt.js';
+import type { Gnmt, GenerateResult } from '../model/gnmt.js';
 import type { AttentionKeys } from '../model/attention.js';
 import { selectStateRows, type DecoderState } from '../model/decoder.js';
 import { BOS, EOS, SEARCH_DEFAULTS, type SearchOptions, type SearchResult } from './search-options.js';
@@ -15,8 +15,20 @@ import { greedySearch } from './greedy.js';
 
 const fr = Math.fround;
 
-/** Beam search over one encoded batch; beam 1 runs the greedy search, as translate.py does. */
-export function beamSearch(model: Pick<Gnmt, 'generate'>, keys: AttentionKeys, options: SearchOptions = {}): SearchResult {
+/**
+ * Beam search over one encoded batch; beam 1 runs the greedy search, as translate.py does.
+ *
+ * When the model says its rows are independent (`rowsIndependent`, plain FP32), only the rows whose
+ * outputs are read are decoded: unfinished beams, and at step 1 the first beam of each sentence (the
+ * others are identical copies whose candidates are masked). Finished beams only ever feed finished
+ * beams (their one candidate is EOS), so leaving them out changes no number. Quantized or observed
+ * models decode every row, as the reference does (their ranges and statistics see the whole batch).
+ */
+export function beamSearch(
+  model: Pick<Gnmt, 'generate'> & Partial<Pick<Gnmt, 'rowsIndependent'>>,
+  keys: AttentionKeys,
+  options: SearchOptions = {},
+): SearchResult {
   const o = { ...SEARCH_DEFAULTS, ...options };
   const K = o.beam;
   const M = o.maxLen;
@@ -41,6 +53,8 @@ export function beamSearch(model: Pick<Gnmt, 'generate'>, keys: AttentionKeys, o
   let active: Int32Array = Int32Array.from({ length: slots }, (_, i) => i);
   let rowSentence: Int32Array = Int32Array.from({ length: slots }, (_, i) => Math.floor(i / K));
   let words: Int32Array = new Int32Array(slots).fill(BOS);
+  // With `compact`, state holds only the decoded rows (those with words[r] != EOS), in row order.
+  const compact = model.rowsIndependent?.() ?? false;
   let state: DecoderState | null = null;
   let iterations = 0;
 
@@ -66,12 +80,45 @@ export function beamSearch(model: Pick<Gnmt, 'generate'>, keys: AttentionKeys, o
     }
     for (let r = 0; r < R; r++) if (!finished[r]) length[active[r]!]!++;
 
-    const gen = model.generate(words, keys, rowSentence, state, K);
-    const P = gen.probs.data;
-    for (let r = 0; r < R; r++) {
-      if (finished[r]) continue; // their attention is zeroed before accumulation
-      const co = active[r]! * T;
-      for (let j = 0; j < T; j++) cov[co + j] = cov[co + j]! + P[r * T + j]!;
+    // outRow[r]: the row of the generate outputs that holds row r's outputs (-1: not decoded, finished).
+    const outRow = new Int32Array(R);
+    let gen: GenerateResult | null;
+    if (compact) {
+      const live: number[] = [];
+      for (let r = 0; r < R; r++) {
+        if (step === 1) {
+          outRow[r] = Math.floor(r / K);
+          if (r % K === 0) live.push(r);
+        } else if (finished[r]) {
+          outRow[r] = -1;
+        } else {
+          outRow[r] = live.length;
+          live.push(r);
+        }
+      }
+      const idx = Int32Array.from(live);
+      gen =
+        live.length === 0
+          ? null
+          : model.generate(
+              idx.map((r) => words[r]!),
+              keys,
+              idx.map((r) => rowSentence[r]!),
+              state,
+              K,
+            );
+    } else {
+      for (let r = 0; r < R; r++) outRow[r] = r;
+      gen = model.generate(words, keys, rowSentence, state, K);
+    }
+    if (gen) {
+      const P = gen.probs.data;
+      for (let r = 0; r < R; r++) {
+        if (finished[r]) continue; // their attention is zeroed before accumulation
+        const co = active[r]! * T;
+        const po = outRow[r]! * T;
+        for (let j = 0; j < T; j++) cov[co + j] = cov[co + j]! + P[po + j]!;
+      }
     }
 
     const nextWords = new Int32Array(R);
@@ -84,7 +131,7 @@ export function beamSearch(model: Pick<Gnmt, 'generate'>, keys: AttentionKeys, o
           let v: number;
           if (step === 1 && b >= 1) v = -Infinity;
           else if (finished[r]) v = k === 0 ? base : -Infinity;
-          else v = fr(base + gen.logprobs[r * K + k]!);
+          else v = fr(base + gen!.logprobs[outRow[r]! * K + k]!);
           cand[b * K + k] = v;
         }
       }
@@ -99,7 +146,7 @@ export function beamSearch(model: Pick<Gnmt, 'generate'>, keys: AttentionKeys, o
         const q = order[j]!;
         const src = Math.floor(q / K);
         const rSrc = s * K + src;
-        const token = finished[rSrc] ? EOS : gen.ids[rSrc * K + (q % K)]!;
+        const token = finished[rSrc] ? EOS : gen!.ids[outRow[rSrc]! * K + (q % K)]!;
         const g = active[s * K + j]!;
         score[g] = cand[q]!;
         translation.set(rowsBuf.subarray(src * M, src * M + step), g * M);
@@ -110,7 +157,15 @@ export function beamSearch(model: Pick<Gnmt, 'generate'>, keys: AttentionKeys, o
       }
     }
     words = nextWords;
-    state = selectStateRows(gen.state, stateIndex);
+    if (!compact) {
+      state = selectStateRows(gen!.state, stateIndex);
+    } else if (gen) {
+      // Next step's decoded rows: those not ending in EOS (their source rows were decoded).
+      const idx: number[] = [];
+      for (let j = 0; j < R; j++) if (nextWords[j] !== EOS) idx.push(outRow[stateIndex[j]!]!);
+      const rows: number = gen.state.layers[0]!.h.rows;
+      state = idx.length === rows && idx.every((v, i) => v === i) ? gen.state : selectStateRows(gen.state, Int32Array.from(idx));
+    }
 
     if (anyTerminating) {
       const keep: number[] = [];
@@ -135,7 +190,8 @@ export function beamSearch(model: Pick<Gnmt, 'generate'>, keys: AttentionKeys, o
       active = idx.map((r) => active[r]!);
       rowSentence = idx.map((r) => rowSentence[r]!);
       words = idx.map((r) => words[r]!);
-      state = selectStateRows(state, idx);
+      // Compact state has no rows of the dropped sentences (all their beams end in EOS).
+      if (!compact) state = selectStateRows(state!, idx);
     }
   }
 

@@ -4,8 +4,8 @@
  * shared embedding is one object registered as `encoder.embedder` and `decoder.embedder`.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { Module } from './module.js';
-import { Embedding } from './ops.js';
+import { Module, type Op } from './module.js';
+import { BatchMatmul, Concat, Dropout, Embedding, EltwiseAdd, EltwiseMult, Linear, Matmul, Sigmoid, Softmax, Tanh } from './ops.js';
 import { ResidualRecurrentEncoder } from './encoder.js';
 import { ResidualRecurrentDecoder, type DecoderState } from './decoder.js';
 import type { AttentionKeys } from './attention.js';
@@ -70,6 +70,21 @@ export class Gnmt extends Module {
   }
 
   /**
+   * True when every leaf op is a plain FP32 op that nothing observes: then each decoder row is
+   * computed independently of the others, and a search may leave out rows whose outputs it would
+   * ignore (finished beams) without changing any number. False for quantized or observed models,
+   * which keep Distiller's full batches (batch-dependent ranges, statistics per call).
+   */
+  rowsIndependent(): boolean {
+    for (const [, m] of this.namedModules()) {
+      if (!m.isLeaf) continue;
+      const op = m as Op;
+      if (op.observed || !PLAIN_OPS.has(op.constructor)) return false;
+    }
+    return true;
+  }
+
+  /**
    * One decoder step for R rows followed by log-softmax and top-k (GNMT.generate): words (R), the
    * sentence of each row (index into keys), previous state (null = zeros).
    */
@@ -85,3 +100,18 @@ export class Gnmt extends Module {
     return { ids, logprobs, probs, state: next };
   }
 }
+
+/** The FP32 op classes (exact classes: quantized wrappers and subclasses are not plain). */
+const PLAIN_OPS: ReadonlySet<unknown> = new Set([
+  Linear,
+  Embedding,
+  EltwiseAdd,
+  EltwiseMult,
+  Matmul,
+  BatchMatmul,
+  Concat,
+  Sigmoid,
+  Tanh,
+  Softmax,
+  Dropout,
+]);

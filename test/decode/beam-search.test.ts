@@ -10,6 +10,8 @@ import type { AttentionKeys } from '../../src/model/attention.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { translateLines } from '../../src/eval/translate.js';
 import { fixtureLines, fixtureModel } from '../model/fixture-model.js';
+import { makeBatch, segment, tokenIds } from '../../src/eval/dataset.js';
+import type { Op } from '../../src/model/module.js';
 
 /** A generator whose top-k per row is a function of the row's last word; attention uniform over T. */
 function scripted(T: number, next: (word: number) => Array<[number, number]>): Pick<Gnmt, 'generate'> {
@@ -75,3 +77,39 @@ for (const [beam, lines] of [
     }
   });
 }
+
+test('FP32 models decode only the rows that matter: same results as decoding every row, fewer rows', async () => {
+  const { ckpt, model } = await fixtureModel();
+  assert.equal(model.rowsIndependent(), true);
+  const tok2idx = tokenIds(ckpt.vocab);
+  const seqs = fixtureLines('data/test2016.tok.bpe.en').slice(200, 232).map((l) => segment(l, tok2idx));
+  const batch = makeBatch(seqs, 0, seqs.length);
+  const keys = model.encode(batch.src, batch.lengths, batch.T);
+  const counting = (compact: boolean): { rows: number; run: Parameters<typeof beamSearch>[0] } => {
+    const c = { rows: 0, run: {} as Parameters<typeof beamSearch>[0] };
+    c.run = {
+      generate: (words, k, rs, st, kk) => {
+        c.rows += words.length;
+        return model.generate(words, k, rs, st, kk);
+      },
+      ...(compact ? { rowsIndependent: () => true } : {}),
+    };
+    return c;
+  };
+  for (const beam of [5, 3]) {
+    const full = counting(false);
+    const compact = counting(true);
+    const a = beamSearch(full.run, keys, { beam });
+    const b = beamSearch(compact.run, keys, { beam });
+    assert.equal(b.iterations, a.iterations);
+    assert.deepEqual(b.lengths, a.lengths);
+    assert.deepEqual(b.translations, a.translations);
+    assert.ok(compact.rows < full.rows, `compact decoded ${compact.rows} rows, full ${full.rows}`);
+  }
+  // An observed op (statistics collection) keeps Distiller's full batches.
+  const op = model.decoder.child('classifier').child<Op>('classifier');
+  const dispose = op.addForwardHook(() => {});
+  assert.equal(model.rowsIndependent(), false);
+  dispose();
+  assert.equal(model.rowsIndependent(), true);
+});
