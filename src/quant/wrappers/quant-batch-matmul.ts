@@ -4,14 +4,18 @@
  *
  * s_a = fround(s_0·s_1); A = (Q(x_0) + z_0) ⊗ (Q(x_1) + z_1) clamped to the accumulator range;
  * q_out = clamp(round(fround(fround(r·A) − z_y)), lo, hi) with r = fround(s_y / s_a).
- * Executed with exact integer loops (Int32Array operands, float64 sums of integers).
+ * Executed with exact integer loops: both operands quantized to bytes (`quantizeU8`), then
+ * A = Σ_p X0[p]·u1[p][j] + c1·Σ_p X0[p] with X1 = u1 + c1 (float64 sums of integers, terms with
+ * X0 = 0 skipped), clamped; `forward` requantizes and dequantizes in one `requantizeF32` call.
  */
-import type { Tensor } from '../../tensor/tensor.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { kernels } from '../../tensor/backend.js';
 import type { BatchMatmul } from '../../model/ops.js';
-import { accumRange, clamp, intRange, requantize, type IntRange } from '../qtypes.js';
+import { accumRange, intRange, requantize, type IntRange } from '../qtypes.js';
 import { approxScale, type QParams } from '../qparams.js';
 import type { StatsRecord } from '../stats.js';
-import { QuantWrapper, activationParams, qparamsJson, quantizeArray, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
+import { QuantWrapper, activationParams, qparamsJson, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
+import { ByteQuantizer, growF64, growI32, growU8, isF32 } from './fast-ops.js';
 
 export class QuantBatchMatmul extends QuantWrapper<BatchMatmul> {
   readonly type = 'BatchMatmul' as const;
@@ -21,6 +25,13 @@ export class QuantBatchMatmul extends QuantWrapper<BatchMatmul> {
   readonly requantScale: number;
   private readonly actRange: IntRange;
   private readonly accRange: IntRange;
+  private readonly quantizers: readonly [ByteQuantizer, ByteQuantizer];
+  private readonly canFast: boolean;
+  private readonly factor: Float32Array;
+  private u0: Uint8Array = new Uint8Array(0);
+  private u1: Uint8Array = new Uint8Array(0);
+  private acc: Int32Array = new Int32Array(0);
+  private sums: Float64Array = new Float64Array(0);
 
   constructor(wrapped: BatchMatmul, moduleName: string, settings: ModuleQuantSettings, stats: { inputs: readonly StatsRecord[]; output: StatsRecord }) {
     super(wrapped, moduleName, settings);
@@ -34,9 +45,13 @@ export class QuantBatchMatmul extends QuantWrapper<BatchMatmul> {
     this.requantScale = approxScale(Math.fround(this.outputParams.scale / this.accumScale), settings.scaleApproxMultBits);
     this.actRange = intRange(settings.mode, settings.bitsActivations);
     this.accRange = accumRange(settings.bitsAccum);
+    this.quantizers = [new ByteQuantizer(this.inputParams[0], this.actRange), new ByteQuantizer(this.inputParams[1], this.actRange)];
+    this.factor = Float32Array.of(this.requantScale);
+    this.canFast = isF32(this.requantScale) && isF32(this.outputParams.scale) && isF32(this.outputParams.zeroPoint);
   }
 
-  forwardQ(...inputs: Tensor[]): QTensor {
+  /** A (B·M, N) clamped to the accumulator range. */
+  private accumulate(inputs: Tensor[]): { acc: Int32Array; B: number; M: number; N: number } {
     this.checkInputCount(inputs, 2);
     const [a, b] = inputs as [Tensor, Tensor];
     const [B, M, K] = a.shape as [number, number, number];
@@ -44,31 +59,61 @@ export class QuantBatchMatmul extends QuantWrapper<BatchMatmul> {
     if (a.shape.length !== 3 || b.shape.length !== 3 || B !== B2 || K !== K2) {
       throw new RangeError(`bmm: shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] are not (B, M, K)·(B, K, N)`);
     }
-    const x0 = quantizeArray(a.data, this.inputParams[0], this.actRange);
-    const x1 = quantizeArray(b.data, this.inputParams[1], this.actRange);
-    const z0 = this.inputParams[0].zeroPoint;
-    const z1 = this.inputParams[1].zeroPoint;
-    for (let i = 0; i < x0.length; i++) x0[i]! += z0;
-    for (let i = 0; i < x1.length; i++) x1[i]! += z1;
-    const out = new Int32Array(B * M * N);
-    const sums = new Float64Array(N);
-    const { lo, hi } = this.actRange;
-    const acc = this.accRange;
-    const zy = this.outputParams.zeroPoint;
+    const na = a.data.length;
+    const nb = b.data.length;
+    this.u0 = growU8(this.u0, na);
+    this.u1 = growU8(this.u1, nb);
+    const u0 = this.u0;
+    const u1 = this.u1;
+    this.quantizers[0].run(a.data, na, u0);
+    this.quantizers[1].run(b.data, nb, u1);
+    const { lo } = this.actRange;
+    const c0 = lo + this.inputParams[0].zeroPoint;
+    const c1 = lo + this.inputParams[1].zeroPoint;
+    this.acc = growI32(this.acc, B * M * N);
+    this.sums = growF64(this.sums, N);
+    const acc = this.acc.subarray(0, B * M * N);
+    const sums = this.sums;
+    const { lo: alo, hi: ahi } = this.accRange;
     for (let bi = 0; bi < B; bi++) {
       for (let i = 0; i < M; i++) {
-        sums.fill(0);
+        for (let j = 0; j < N; j++) sums[j] = 0;
+        let xs = 0;
+        const ao = (bi * M + i) * K;
         for (let p = 0; p < K; p++) {
-          const av = x0[(bi * M + i) * K + p]!;
+          const av = u0[ao + p]! + c0;
           if (av === 0) continue;
+          xs += av;
           const off = (bi * K + p) * N;
-          for (let j = 0; j < N; j++) sums[j]! += av * x1[off + j]!;
+          for (let j = 0; j < N; j++) sums[j] += av * u1[off + j]!;
         }
         const o = (bi * M + i) * N;
-        for (let j = 0; j < N; j++) out[o + j] = requantize(clamp(sums[j]!, acc.lo, acc.hi), this.requantScale, zy, lo, hi);
+        const base = c1 * xs;
+        for (let j = 0; j < N; j++) {
+          const s = sums[j]! + base;
+          acc[o + j] = s < alo ? alo : s > ahi ? ahi : s;
+        }
       }
     }
+    return { acc, B, M, N };
+  }
+
+  forwardQ(...inputs: Tensor[]): QTensor {
+    const { acc, B, M, N } = this.accumulate(inputs);
+    const { lo, hi } = this.actRange;
+    const zy = this.outputParams.zeroPoint;
+    const out = new Int32Array(B * M * N);
+    for (let i = 0; i < out.length; i++) out[i] = requantize(acc[i]!, this.requantScale, zy, lo, hi);
     return { data: out, shape: [B, M, N] };
+  }
+
+  override forward(...inputs: Tensor[]): Tensor {
+    if (!this.canFast) return super.forward(...inputs);
+    const { acc, B, M, N } = this.accumulate(inputs);
+    const { lo, hi } = this.actRange;
+    const out = new Float32Array(B * M * N);
+    kernels().requantizeF32(acc, B * M, N, null, null, null, this.factor, this.outputParams.zeroPoint, lo, hi, this.outputParams.scale, out);
+    return new Tensor(out, [B, M, N]);
   }
 
   describe(): WrapperDescription {

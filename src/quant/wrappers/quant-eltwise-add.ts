@@ -4,15 +4,17 @@
  * Per input i: r_i = fround(s_y / s_i); R_i = clamp(round(fround(r_i·(Q(x_i) + z_i))), accumulator);
  * A = Σ_i R_i left to right with broadcasting (as the FP32 op), clamped to the accumulator range;
  * q_out = clamp(A − z_y, lo, hi) (requantization factor 1); y = D(q_out; s_y, z_y).
- * Executed in exact integer loops.
+ * Two inputs (all of GNMT's): one 256×256 table lookup per element (fast-ops.ts), filled from the
+ * formula above; other input counts: exact integer loops.
  */
-import type { Tensor } from '../../tensor/tensor.js';
+import { Tensor } from '../../tensor/tensor.js';
 import type { EltwiseAdd } from '../../model/ops.js';
 import { accumRange, clamp, intRange, requantize, roundHalfEven, type IntRange } from '../qtypes.js';
 import { approxScale, type QParams } from '../qparams.js';
 import type { StatsRecord } from '../stats.js';
 import { QuantWrapper, activationParams, qparamsJson, quantizeArray, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
 import { broadcastCombine } from './int-ops.js';
+import { PairTableOp, toInt32 } from './fast-ops.js';
 
 export class QuantEltwiseAdd extends QuantWrapper<EltwiseAdd> {
   readonly type = 'EltwiseAdd' as const;
@@ -22,6 +24,7 @@ export class QuantEltwiseAdd extends QuantWrapper<EltwiseAdd> {
   readonly inputRequantScales: readonly number[];
   private readonly actRange: IntRange;
   private readonly accRange: IntRange;
+  private readonly pair?: PairTableOp;
 
   constructor(wrapped: EltwiseAdd, moduleName: string, settings: ModuleQuantSettings, stats: { inputs: readonly StatsRecord[]; output: StatsRecord }) {
     super(wrapped, moduleName, settings);
@@ -30,10 +33,24 @@ export class QuantEltwiseAdd extends QuantWrapper<EltwiseAdd> {
     this.inputRequantScales = this.inputParams.map((p) => approxScale(Math.fround(this.outputParams.scale / p.scale), settings.scaleApproxMultBits));
     this.actRange = intRange(settings.mode, settings.bitsActivations);
     this.accRange = accumRange(settings.bitsAccum);
+    if (this.inputParams.length === 2) {
+      const [p0, p1] = this.inputParams as [QParams, QParams];
+      const [r0, r1] = this.inputRequantScales as [number, number];
+      const acc = this.accRange;
+      const { lo, hi } = this.actRange;
+      const zy = this.outputParams.zeroPoint;
+      const rescale = (q: number, p: QParams, r: number): number => clamp(roundHalfEven(Math.fround(r * (q + p.zeroPoint))), acc.lo, acc.hi);
+      this.pair = new PairTableOp([p0, p1], this.actRange, this.outputParams, (q0, q1) =>
+        requantize(clamp(rescale(q0, p0, r0) + rescale(q1, p1, r1), acc.lo, acc.hi), 1, zy, lo, hi));
+    }
   }
 
   forwardQ(...inputs: Tensor[]): QTensor {
     this.checkInputCount(inputs, this.inputParams.length);
+    if (this.pair) {
+      const { data, shape } = this.pair.run(inputs[0]!, inputs[1]!, false);
+      return { data: toInt32(data), shape };
+    }
     const acc = this.accRange;
     const parts = inputs.map((x, i) => {
       const p = this.inputParams[i]!;
@@ -49,6 +66,13 @@ export class QuantEltwiseAdd extends QuantWrapper<EltwiseAdd> {
     const out = new Int32Array(sum.data.length);
     for (let i = 0; i < out.length; i++) out[i] = requantize(clamp(sum.data[i]!, acc.lo, acc.hi), 1, zy, lo, hi);
     return { data: out, shape: sum.shape };
+  }
+
+  override forward(...inputs: Tensor[]): Tensor {
+    this.checkInputCount(inputs, this.inputParams.length);
+    if (!this.pair) return super.forward(...inputs);
+    const { data, shape } = this.pair.run(inputs[0]!, inputs[1]!, true);
+    return new Tensor(data, shape);
   }
 
   describe(): WrapperDescription {
