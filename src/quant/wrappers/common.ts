@@ -105,6 +105,13 @@ export abstract class QuantWrapper<T extends Op = Op> extends Op {
   /** The output integers (spec §6.1 steps 1–3). */
   abstract forwardQ(...inputs: Tensor[]): QTensor;
 
+  /**
+   * Row independence: with fixed (calibrated) quantization parameters, output row i depends only on
+   * input row i (batch element i for BatchMatmul), so a decoder may leave out rows whose outputs it
+   * ignores without changing any number (the FP32 ops' property that `Gnmt.rowsIndependent` uses).
+   */
+  readonly rowsIndependent = true;
+
   /** Output quantization parameters (s_y, z_y). */
   abstract readonly outputParams: QParams;
 
