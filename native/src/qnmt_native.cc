@@ -641,7 +641,7 @@ inline double expNonPositive(double x) {
 // One row: top-k of the logits (ties → lower id; values that do not beat the current k-th are skipped
 // in blocks of 64 after a vectorised max), then lse = f32(log Σ exp(x − max)) and the k winners'
 // log-probabilities, reordered so that equal float32 values keep the lower id first.
-void logSoftmaxTopKRow(const float *x, int64_t V, int64_t K, float *topV, int32_t *topI, int32_t *ids, float *lps) {
+__attribute__((target("prefer-vector-width=512"))) void logSoftmaxTopKRow(const float *x, int64_t V, int64_t K, float *topV, int32_t *topI, int32_t *ids, float *lps) {
   int64_t filled = 0;
   constexpr int64_t kBlock = 64;
   for (int64_t j0 = 0; j0 < V; j0 += kBlock) {
@@ -670,12 +670,11 @@ void logSoftmaxTopKRow(const float *x, int64_t V, int64_t K, float *topV, int32_
   }
   const float max = topV[0];
   const double dmax = max;
-  double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t j = 0;
-  for (; j + 8 <= V; j += 8)
-    for (int l = 0; l < 8; l++) lanes[l] += expNonPositive(static_cast<double>(x[j + l]) - dmax);
-  double sum = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
-  for (; j < V; j++) sum += expNonPositive(static_cast<double>(x[j]) - dmax);
+  // The sum's order (vector lanes) is the compiler's; in float64 that changes nothing after the
+  // float32 rounding of the log.
+  double sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < V; j++) sum += expNonPositive(static_cast<double>(x[j]) - dmax);
   const float lse = static_cast<float>(std::log(sum));
   for (int64_t i = 0; i < filled; i++) {
     const float d = topV[i] - max;
