@@ -714,6 +714,46 @@ napi_value LogSoftmaxTopKF32(napi_env env, napi_callback_info info) {
   });
 }
 
+// out[i] = table[(u0[i % p0] << 8) | u1[i % p1]]: the quantized element-wise ops' 256×256 result
+// table, gathered. No arithmetic, so bit-exact by construction.
+napi_value PairLookupF32(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 7);
+    auto u0 = typedArray<uint8_t>(env, a.argv[0], napi_uint8_array, "pairLookupF32 u0");
+    int64_t p0 = intArg(env, a.argv[1], "p0");
+    auto u1 = typedArray<uint8_t>(env, a.argv[2], napi_uint8_array, "pairLookupF32 u1");
+    int64_t p1 = intArg(env, a.argv[3], "p1");
+    int64_t count = intArg(env, a.argv[4], "count");
+    auto table = typedArray<float>(env, a.argv[5], napi_float32_array, "pairLookupF32 table");
+    auto out = typedArray<float>(env, a.argv[6], napi_float32_array, "pairLookupF32 out");
+    if (p0 < 1 || p1 < 1) fail("pairLookupF32: p0 and p1 must be >= 1", true);
+    requireLength("pairLookupF32 u0", u0.length, count < p0 ? count : p0);
+    requireLength("pairLookupF32 u1", u1.length, count < p1 ? count : p1);
+    requireLength("pairLookupF32 table", table.length, 65536);
+    requireLength("pairLookupF32 out", out.length, count);
+    const uint8_t *a0 = u0.data, *a1 = u1.data;
+    const float *t = table.data;
+    float *o = out.data;
+    if (p0 >= count && p1 >= count) {
+#pragma omp parallel for schedule(static) if (count >= 4 * kParallelElements)
+      for (int64_t i = 0; i < count; i++) o[i] = t[(static_cast<uint32_t>(a0[i]) << 8) | a1[i]];
+    } else {
+      // Row-wise broadcast: walk i with running indices instead of two divisions per element.
+      const int64_t rows = (count + p1 - 1) / p1;
+#pragma omp parallel for schedule(static) if (count >= 4 * kParallelElements && rows > 1)
+      for (int64_t r = 0; r < rows; r++) {
+        const int64_t start = r * p1, end = start + p1 < count ? start + p1 : count;
+        int64_t i0 = start % p0;
+        for (int64_t i = start; i < end; i++) {
+          o[i] = t[(static_cast<uint32_t>(a0[i0]) << 8) | a1[i - start]];
+          if (++i0 == p0) i0 = 0;
+        }
+      }
+    }
+    return undefinedValue(env);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------------
 
 napi_value Init(napi_env env, napi_callback_info info) {
@@ -750,6 +790,7 @@ napi_value ModuleInit(napi_env env, napi_value exports) {
       {"requantizeF32", nullptr, RequantizeF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"attentionF32", nullptr, AttentionF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"logSoftmaxTopKF32", nullptr, LogSoftmaxTopKF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"pairLookupF32", nullptr, PairLookupF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -70,16 +70,18 @@ export class Gnmt extends Module {
   }
 
   /**
-   * True when every leaf op is a plain FP32 op that nothing observes: then each decoder row is
-   * computed independently of the others, and a search may leave out rows whose outputs it would
-   * ignore (finished beams) without changing any number. False for quantized or observed models,
-   * which keep Distiller's full batches (batch-dependent ranges, statistics per call).
+   * True when nothing observes any leaf op and every leaf op is a plain FP32 op or declares
+   * `rowsIndependent === true` (quantized wrappers with fixed, calibrated parameters do): then each
+   * decoder row is computed independently of the others, and a search may leave out rows whose
+   * outputs it would ignore (finished beams) without changing any number. Observed models keep
+   * Distiller's full batches (statistics per call), and so do ops that do not declare independence.
    */
   rowsIndependent(): boolean {
     for (const [, m] of this.namedModules()) {
       if (!m.isLeaf) continue;
-      const op = m as Op;
-      if (op.observed || !PLAIN_OPS.has(op.constructor)) return false;
+      const op = m as Op & { readonly rowsIndependent?: unknown };
+      if (op.observed) return false;
+      if (!PLAIN_OPS.has(op.constructor) && op.rowsIndependent !== true) return false;
     }
     return true;
   }

@@ -134,6 +134,21 @@ export interface Kernels {
     ids: Int32Array,
     logprobs: Float32Array,
   ): void;
+  /**
+   * Gather from a 256×256 table indexed by two byte streams (the quantized element-wise ops' result
+   * table): out[i] = table[(u0[i % p0] << 8) | u1[i % p1]] for 0 ≤ i < count (p0, p1 ≥ 1; equal
+   * shapes: p0 = p1 = count; a broadcast suffix such as a bias vector: p1 = its length). No
+   * arithmetic, so every backend is bit-identical. table has 65536 entries.
+   */
+  pairLookupF32?(
+    u0: Uint8Array,
+    p0: number,
+    u1: Uint8Array,
+    p1: number,
+    count: number,
+    table: Float32Array,
+    out: Float32Array,
+  ): void;
 }
 
 /** Kernels with every optional member present: what `kernels()` returns. */

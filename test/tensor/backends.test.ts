@@ -323,6 +323,31 @@ function testDecoderStep(name: string, kx: Required<Kernels>): void {
   });
 }
 
+function testLookup(name: string, kx: Required<Kernels>): void {
+  test(`${name}: pairLookupF32 is identical to the js reference (equal shapes and broadcasts)`, () => {
+    const r = rng(9);
+    const table = randF32(65536, r, 100);
+    for (const [count, p0, p1] of [
+      [1, 1, 1],
+      [1000, 1000, 1000],
+      [300_000, 300_000, 300_000],
+      [300_000, 300_000, 256],
+      [1030, 1030, 1],
+      [1030, 103, 1030],
+      [999, 7, 5],
+    ] as const) {
+      const u0 = Uint8Array.from({ length: p0 }, () => Math.floor(r() * 256));
+      const u1 = Uint8Array.from({ length: p1 }, () => Math.floor(r() * 256));
+      const got = new Float32Array(count);
+      const want = new Float32Array(count);
+      kx.pairLookupF32(u0, p0, u1, p1, count, table, got);
+      ref.pairLookupF32(u0, p0, u1, p1, count, table, want);
+      assertSameInts(got, want, `${name} pairLookupF32 count ${count} p0 ${p0} p1 ${p1}`);
+    }
+    assert.throws(() => kx.pairLookupF32(new Uint8Array(4), 4, new Uint8Array(4), 4, 4, new Float32Array(100), new Float32Array(4)), RangeError);
+  });
+}
+
 async function tryInit(backend: Backend): Promise<{ kernels?: Kernels; reason?: string }> {
   try {
     return { kernels: await backend.init({ threads: 2 }) };
@@ -345,6 +370,7 @@ describe('tensor backends', () => {
     testGemm(name, kx);
     testElementwise(name, kx);
     testDecoderStep(name, kx);
+    testLookup(name, kx);
   }
   for (const { name, reason } of unavailable) {
     const mustWork = name === 'onednn' && dnnlInstalled;
@@ -368,7 +394,7 @@ describe('tensor backends', () => {
     assert.equal(name, available[0]?.name ?? 'js');
     assert.equal(activeBackend().name, name);
     const kx = kernels();
-    for (const f of ['lstmCellF32', 'quantizeU8', 'requantizeF32', 'attentionF32', 'logSoftmaxTopKF32'] as const) assert.equal(typeof kx[f], 'function');
+    for (const f of ['lstmCellF32', 'quantizeU8', 'requantizeF32', 'attentionF32', 'logSoftmaxTopKF32', 'pairLookupF32'] as const) assert.equal(typeof kx[f], 'function');
     await selectBackend('js');
   });
 });

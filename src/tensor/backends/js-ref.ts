@@ -211,6 +211,17 @@ export const jsRefKernels: AllKernels = {
       }
     }
   },
+
+  pairLookupF32(u0, p0, u1, p1, count, table, out) {
+    if (!(Number.isInteger(p0) && Number.isInteger(p1) && p0 >= 1 && p1 >= 1)) {
+      throw new RangeError(`pairLookupF32: p0 and p1 must be integers >= 1, got ${p0}, ${p1}.`);
+    }
+    checkSize('pairLookupF32 u0', u0.length, Math.min(count, p0));
+    checkSize('pairLookupF32 u1', u1.length, Math.min(count, p1));
+    checkSize('pairLookupF32 table', table.length, 65536);
+    checkSize('pairLookupF32 out', out.length, count);
+    for (let i = 0; i < count; i++) out[i] = table[(u0[i % p0]! << 8) | u1[i % p1]!]!;
+  },
 };
 
 /** Score of padded source positions in attentionF32 (the float16 minimum, as the reference). */

@@ -29,6 +29,7 @@ interface NativeAddon {
   requantizeF32: NonNullable<Kernels['requantizeF32']>;
   attentionF32?: Kernels['attentionF32'];
   logSoftmaxTopKF32?: Kernels['logSoftmaxTopKF32'];
+  pairLookupF32?: Kernels['pairLookupF32'];
 }
 
 interface NativePacked {
@@ -128,6 +129,7 @@ function makeKernels(addon: NativeAddon): Kernels {
     // An addon built from older sources may lack newer kernels: leave them to the js fallback.
     ...(addon.attentionF32 ? { attentionF32: addon.attentionF32 } : {}),
     ...(addon.logSoftmaxTopKF32 ? { logSoftmaxTopKF32: addon.logSoftmaxTopKF32 } : {}),
+    ...(addon.pairLookupF32 ? { pairLookupF32: addon.pairLookupF32 } : {}),
   };
 }
 
