@@ -49,12 +49,7 @@ export class StatsCollector {
           // Token ids are int64 in PyTorch: their min/max are written as integers.
           if (m instanceof Embedding && entry.inputs[0]) entry.inputs[0].integer = true;
         }
-        inputs.forEach((t, i) => {
-          // A later call with more inputs than the first one gets fresh records (R appends too).
-          entry.inputs![i] ??= initialRecord();
-          updateRecord(entry.inputs![i]!, t, entry.calls);
-        });
-        updateRecord(entry.output, output, entry.calls);
+        updateCall(entry, inputs, output);
       }));
     }
   }
@@ -85,57 +80,93 @@ export async function collectStats(model: Module, run: () => Promise<void> | voi
   }
 }
 
-/** One call's update of one record (spec §3 steps 1–7); `n` is the module's call count including this call. */
-export function updateRecord(rec: StatsRecord, t: Tensor, n: number): void {
+/** Per-call reductions of one tensor (spec §3 steps 1–3), independent of the record. */
+interface CallSummary {
+  callMin: number;
+  callMax: number;
+  /** Mean over samples of the per-sample minimum / maximum. */
+  avgMin: number;
+  avgMax: number;
+  /** Σ of all elements, summed in index order. */
+  sum: number;
+}
+
+/** min/max per sample and the element sum in one pass (same summation order as index order). */
+function summarize(t: Tensor): CallSummary {
   const d = t.data;
   const numel = d.length;
-  if (numel === 0) return;
   const rows = t.shape.length === 0 ? 1 : t.shape[0]!;
   const cols = numel / rows;
-  let sumMin = 0;
-  let sumMax = 0;
+  let sum = 0;
   let callMin = Infinity;
   let callMax = -Infinity;
-  let samples: number;
   if (cols === 1) {
     // One value per sample: use the global extremes as a single per-sample value.
     for (let i = 0; i < numel; i++) {
       const v = d[i]!;
       if (v < callMin) callMin = v;
       if (v > callMax) callMax = v;
+      sum += v;
     }
-    sumMin = callMin;
-    sumMax = callMax;
-    samples = 1;
-  } else {
-    for (let r = 0; r < rows; r++) {
-      let mn = Infinity;
-      let mx = -Infinity;
-      for (let i = r * cols; i < (r + 1) * cols; i++) {
-        const v = d[i]!;
-        if (v < mn) mn = v;
-        if (v > mx) mx = v;
-      }
-      sumMin += mn;
-      sumMax += mx;
-      if (mn < callMin) callMin = mn;
-      if (mx > callMax) callMax = mx;
-    }
-    samples = rows;
+    return { callMin, callMax, avgMin: callMin, avgMax: callMax, sum };
   }
-  rec.min = Math.min(rec.min, callMin);
-  rec.max = Math.max(rec.max, callMax);
-  rec.avg_min += (sumMin / samples - rec.avg_min) / n;
-  rec.avg_max += (sumMax / samples - rec.avg_max) / n;
+  let sumMin = 0;
+  let sumMax = 0;
+  for (let r = 0; r < rows; r++) {
+    let mn = Infinity;
+    let mx = -Infinity;
+    for (let i = r * cols, e = i + cols; i < e; i++) {
+      const v = d[i]!;
+      if (v < mn) mn = v;
+      if (v > mx) mx = v;
+      sum += v;
+    }
+    sumMin += mn;
+    sumMax += mx;
+    if (mn < callMin) callMin = mn;
+    if (mx > callMax) callMax = mx;
+  }
+  return { callMin, callMax, avgMin: sumMin / rows, avgMax: sumMax / rows, sum };
+}
 
-  let sum = 0;
-  for (let i = 0; i < numel; i++) sum += d[i]!;
+/** One call's update of one record (spec §3 steps 1–7); `n` is the module's call count including this call. */
+export function updateRecord(rec: StatsRecord, t: Tensor, n: number, summary?: CallSummary): void {
+  const d = t.data;
+  const numel = d.length;
+  if (numel === 0) return;
+  const c = summary ?? summarize(t);
+  rec.min = Math.min(rec.min, c.callMin);
+  rec.max = Math.max(rec.max, c.callMax);
+  rec.avg_min += (c.avgMin - rec.avg_min) / n;
+  rec.avg_max += (c.avgMax - rec.avg_max) / n;
+
   const oldMean = rec.mean;
-  const newMean = oldMean + (sum / numel - oldMean) / n;
+  const newMean = oldMean + (c.sum / numel - oldMean) / n;
   const nPrev = numel * (n - 1);
   let m2 = rec.std ** 2 * (nPrev - 1);
-  for (let i = 0; i < numel; i++) m2 += (d[i]! - oldMean) * (d[i]! - newMean);
+  for (let i = 0; i < numel; i++) {
+    const v = d[i]!;
+    m2 += (v - oldMean) * (v - newMean);
+  }
   rec.std = Math.sqrt(m2 / (nPrev + numel - 1));
   rec.mean = newMean;
   if (!rec.shape) rec.shape = shapeString(t.shape);
+}
+
+/** Records of one call: a tensor passed more than once (dropout returns its input) is reduced once. */
+function updateCall(entry: Entry, inputs: readonly Tensor[], output: Tensor): void {
+  const done: { t: Tensor; c: CallSummary }[] = [];
+  const summaryOf = (t: Tensor): CallSummary | undefined => {
+    if (t.data.length === 0) return undefined;
+    for (const x of done) if (x.t.data === t.data && x.t.shape[0] === t.shape[0] && x.t.shape.length === t.shape.length) return x.c;
+    const c = summarize(t);
+    done.push({ t, c });
+    return c;
+  };
+  inputs.forEach((t, i) => {
+    // A later call with more inputs than the first one gets fresh records (R appends too).
+    entry.inputs![i] ??= initialRecord();
+    updateRecord(entry.inputs![i]!, t, entry.calls, summaryOf(t));
+  });
+  updateRecord(entry.output, output, entry.calls, summaryOf(output));
 }
