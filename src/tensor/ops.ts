@@ -89,8 +89,46 @@ export function map(a: Tensor, fn: (x: number) => number): Tensor {
   return new Tensor(out, a.shape);
 }
 
-export const sigmoid = (a: Tensor): Tensor => map(a, (x) => 1 / (1 + Math.exp(-x)));
-export const tanh = (a: Tensor): Tensor => map(a, Math.tanh);
+/**
+ * `map` that computes fn once per distinct float32 bit pattern (a direct-mapped cache of 4096 slots):
+ * the same function on the same input gives the same output, so results equal `map`'s exactly.
+ * Pays off when values repeat, as in the quantized model, where activation inputs are dequantized
+ * outputs (at most 256 distinct values per tensor); after a 4096-element probe with mostly misses
+ * (FP32 data) the rest of the tensor goes through the plain loop.
+ */
+export function mapMemo(a: Tensor, fn: (x: number) => number): Tensor {
+  const d = a.data;
+  const n = d.length;
+  if (n < 1024) return map(a, fn);
+  const out = new Float32Array(n);
+  const bits = new Int32Array(d.buffer, d.byteOffset, n);
+  const keys = new Int32Array(4096);
+  const vals = new Float32Array(4096);
+  const filled = new Uint8Array(4096);
+  const probe = 4096;
+  let misses = 0;
+  let i = 0;
+  for (; i < n; i++) {
+    if (i === probe && misses > probe / 4) break;
+    const b = bits[i]!;
+    const h = (b ^ (b >>> 12) ^ (b >>> 20)) & 4095;
+    if (filled[h] === 1 && keys[h] === b) {
+      out[i] = vals[h]!;
+      continue;
+    }
+    misses++;
+    const v = fn(d[i]!);
+    out[i] = v;
+    keys[h] = b;
+    vals[h] = v;
+    filled[h] = 1;
+  }
+  for (; i < n; i++) out[i] = fn(d[i]!);
+  return new Tensor(out, a.shape);
+}
+
+export const sigmoid = (a: Tensor): Tensor => mapMemo(a, (x) => 1 / (1 + Math.exp(-x)));
+export const tanh = (a: Tensor): Tensor => mapMemo(a, Math.tanh);
 
 /** Softmax over the last dimension (max-subtracted, as PyTorch does). */
 export function softmaxLastDim(a: Tensor): Tensor {
