@@ -98,7 +98,7 @@ function isSuffix(shape: readonly number[], outShape: readonly number[]): boolea
 
 /**
  * out[i] = table[(u0[i0] << 8) | u1[i1]] over the broadcast shape of s0 and s1 (NumPy rules; throws
- * the FP32 op's RangeError when they do not broadcast). Returns the output shape.
+ * the FP32 op's RangeError when they do not broadcast).
  */
 export function pairLookup(
   u0: Uint8Array, s0: readonly number[], u1: Uint8Array, s1: readonly number[], table: Float32Array, out: Float32Array,
@@ -107,22 +107,11 @@ export function pairLookup(
   const n = numel(shape);
   const n0 = numel(s0);
   const n1 = numel(s1);
-  if (n0 === n && n1 === n) {
-    for (let i = 0; i < n; i++) out[i] = table[(u0[i]! << 8) | u1[i]!]!;
-    return;
-  }
-  if (n0 === n && n1 > 0 && isSuffix(s1, shape)) {
-    for (let o = 0; o < n; o += n1) {
-      for (let j = 0; j < n1; j++) out[o + j] = table[(u0[o + j]! << 8) | u1[j]!]!;
-    }
-    return;
-  }
-  if (n1 === n && n0 > 0 && isSuffix(s0, shape)) {
-    for (let o = 0; o < n; o += n0) {
-      for (let j = 0; j < n0; j++) out[o + j] = table[(u0[j]! << 8) | u1[o + j]!]!;
-    }
-    return;
-  }
+  if (n === 0) return;
+  // Equal shapes and suffix broadcasts (a bias vector, a scaler) are periodic gathers: one kernel call.
+  if (n0 === n && n1 === n) return kernels().pairLookupF32(u0, n, u1, n, n, table, out);
+  if (n0 === n && n1 > 0 && isSuffix(s1, shape)) return kernels().pairLookupF32(u0, n, u1, n1, n, table, out);
+  if (n1 === n && n0 > 0 && isSuffix(s0, shape)) return kernels().pairLookupF32(u0, n0, u1, n, n, table, out);
   const st0 = strides(s0, shape);
   const st1 = strides(s1, shape);
   const idx = new Array<number>(shape.length).fill(0);
