@@ -59,3 +59,30 @@ test('collector: a one-element first call gives std NaN (written as .nan), as in
   assert.deepEqual([r.min, r.max, r.avg_min, r.avg_max, r.mean], [3, 3, 3, 3, 3]);
   assert.ok(Number.isNaN(r.std));
 });
+
+test('collector: a tensor passed twice in one call (dropout returns its input) gives the records of separate reductions', async () => {
+  const root = new Container();
+  const d = new Dropout(0);
+  const add = new EltwiseAdd();
+  place(root, 'd', d);
+  place(root, 'add', add);
+  const x = t([0.5, -1.25, 3, -0, 7, 2, -4, 1.5], [2, 4]);
+  const y = t([1, 2, 3, 4, 5, 6, 7, 8], [2, 4]);
+  const s = await collectStats(root, () => {
+    d.call(x); // input and output are the same tensor
+    d.call(y);
+    add.call(x, x.view([2, 4])); // same data, another Tensor object
+    add.call(y, x);
+  });
+  // Reference: the same records from one-tensor-at-a-time updates.
+  const ref = await collectStats(root, () => {
+    d.call(x.clone());
+    d.call(y.clone());
+    add.call(x.clone(), x.clone());
+    add.call(y.clone(), x.clone());
+  });
+  assert.deepEqual(s.get('d'), ref.get('d'));
+  assert.deepEqual(s.get('add'), ref.get('add'));
+  const r = s.get('d')!;
+  assert.deepEqual(r.inputs![0], r.output);
+});
