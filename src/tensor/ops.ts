@@ -79,8 +79,40 @@ function isSuffixBroadcast(shape: readonly number[], outShape: readonly number[]
   return rest.every((d, j) => d === tail[j]);
 }
 
-export const add = (a: Tensor, b: Tensor): Tensor => binaryOp(a, b, (x, y) => x + y);
-export const mul = (a: Tensor, b: Tensor): Tensor => binaryOp(a, b, (x, y) => x * y);
+export const add = (a: Tensor, b: Tensor): Tensor => addOrMul(a, b, true) ?? binaryOp(a, b, (x, y) => x + y);
+export const mul = (a: Tensor, b: Tensor): Tensor => addOrMul(a, b, false) ?? binaryOp(a, b, (x, y) => x * y);
+
+/**
+ * binaryOp's two fast paths with the operator written out: a callback shared by several operators is
+ * a polymorphic call per element that V8 does not inline. Same arithmetic, so the same results.
+ * Returns undefined for the general strided case.
+ */
+function addOrMul(a: Tensor, b: Tensor, isAdd: boolean): Tensor | undefined {
+  const ad = a.data;
+  const bd = b.data;
+  const n = ad.length;
+  let m: number;
+  let shape: readonly number[];
+  if (bd.length === n && sameShape(a.shape, b.shape)) {
+    m = n;
+    shape = a.shape;
+  } else if (bd.length > 0 && n % bd.length === 0 && a.shape.length >= b.shape.length && isSuffixBroadcast(b.shape, a.shape)) {
+    m = bd.length;
+    shape = a.shape;
+  } else {
+    return undefined;
+  }
+  const out = new Float32Array(n);
+  for (let base = 0; base < n; base += m) {
+    if (isAdd) for (let j = 0; j < m; j++) out[base + j] = ad[base + j]! + bd[j]!;
+    else for (let j = 0; j < m; j++) out[base + j] = ad[base + j]! * bd[j]!;
+  }
+  return new Tensor(out, [...shape]);
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
 
 export function map(a: Tensor, fn: (x: number) => number): Tensor {
   const out = new Float32Array(a.data.length);

@@ -1,7 +1,7 @@
-/** Element-wise ops: the memoised activations give exactly the plain loop's results. */
+/** Element-wise ops: memoised activations and the written-out add/mul give exactly the generic loops' results. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { map, mapMemo, sigmoid, tanh } from '../../src/tensor/ops.js';
+import { add, binaryOp, map, mapMemo, mul, sigmoid, tanh } from '../../src/tensor/ops.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 
 const sig = (x: number): number => 1 / (1 + Math.exp(-x));
@@ -43,4 +43,37 @@ test('mapMemo equals map bit for bit: few distinct values (quantized), all disti
     sameBits(tanh(t).data, map(t, Math.tanh).data, `${label} tanh op`);
     sameBits(sigmoid(t).data, map(t, sig).data, `${label} sigmoid op`);
   }
+});
+
+test('add and mul equal binaryOp with the same operator, shapes included (equal, suffix broadcast, general)', () => {
+  let s = 7;
+  const rnd = (n: number): Float32Array =>
+    Float32Array.from({ length: n }, () => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return (s / 2 ** 32 - 0.5) * 10;
+    });
+  const t = (shape: number[]): Tensor => new Tensor(rnd(shape.reduce((p, d) => p * d, 1)), shape);
+  for (const [sa, sb] of [
+    [[4, 1, 3, 5], [4, 1, 3, 5]],
+    [[4, 1, 3, 5], [5]],
+    [[4, 1, 3, 5], [1, 3, 5]],
+    [[1, 6, 2], [6, 2]],
+    [[3], [1, 1, 3]],
+    [[6, 1], [1, 6]],
+    [[2, 3], [2, 1]],
+    [[1], [4, 2]],
+  ] as const) {
+    const a = t([...sa]);
+    const b = t([...sb]);
+    for (const [name, op, fn] of [
+      ['add', add, (x: number, y: number) => x + y],
+      ['mul', mul, (x: number, y: number) => x * y],
+    ] as const) {
+      const got = op(a, b);
+      const want = binaryOp(a, b, fn);
+      assert.deepEqual(got.shape, want.shape, `${name} [${sa}] [${sb}] shape`);
+      sameBits(got.data, want.data, `${name} [${sa}] [${sb}]`);
+    }
+  }
+  assert.throws(() => add(t([2, 3]), t([4])), RangeError);
 });
