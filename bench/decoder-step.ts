@@ -4,7 +4,10 @@
  * clean split, wall clock is shown too) into GEMM (all Linear products through the kernel seam),
  * log-softmax + top-k, and the rest (attention, LSTM element-wise, embedding, bookkeeping).
  *
- *   node dist/bench/decoder-step.js [--steps 10] [--backend NAME] [--threads N]
+ * With --full, a random-weight model of the WMT16 size (hidden 1024, vocabulary 32317) on random
+ * source ids of length --src-len (default 30) instead of the fixture.
+ *
+ *   node dist/bench/decoder-step.js [--steps 10] [--backend NAME] [--threads N] [--full] [--src-len 30]
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,16 +16,65 @@ import { buildGnmt } from '../src/model/build.js';
 import { makeBatch, segment, tokenIds } from '../src/eval/dataset.js';
 import { logSoftmaxTopK } from '../src/model/log-softmax-topk.js';
 import { selectStateRows } from '../src/model/decoder.js';
+import { Gnmt } from '../src/model/gnmt.js';
+import { Embedding, Linear } from '../src/model/ops.js';
+import { BahdanauAttention } from '../src/model/attention.js';
+import { Tensor } from '../src/tensor/tensor.js';
 import { kernels, selectBackend } from '../src/tensor/backend.js';
 import { readLines } from '../src/text/text-lines.js';
 import { fixtureDir } from '../test/paths.js';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '10' }, backend: { type: 'string' }, threads: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '10' },
+    backend: { type: 'string' },
+    threads: { type: 'string' },
+    full: { type: 'boolean', default: false },
+    'src-len': { type: 'string', default: '30' },
+  },
+});
 const backend = await selectBackend(values.backend, values.threads ? Number(values.threads) : undefined);
-const ckpt = await loadCheckpoint(join(fixtureDir, 'model_best.pth'));
-const model = buildGnmt(ckpt);
-const tok2idx = tokenIds(ckpt.vocab);
-const seqs = readLines(join(fixtureDir, 'data/test2016.tok.bpe.en')).slice(0, 128).map((l) => segment(l, tok2idx));
+let model: Gnmt;
+let seqs: Int32Array[];
+if (values.full) {
+  const V = 32317;
+  const H = 1024;
+  model = new Gnmt({ vocabSize: V, hiddenSize: H, numLayers: 4, dropout: 0.2, shareEmbedding: true, math: 'fp32' });
+  let seed = 1;
+  const rand = (n: number, scale: number): Float32Array => {
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      x[i] = (seed / 2 ** 32 - 0.5) * 2 * scale;
+    }
+    return x;
+  };
+  for (const [, m] of model.namedModules()) {
+    if (m instanceof Linear) {
+      const w = new Tensor(rand(m.outFeatures * m.inFeatures, 1 / Math.sqrt(m.inFeatures)), [m.outFeatures, m.inFeatures]);
+      m.setParameters(w, m.bias ? new Tensor(rand(m.outFeatures, 0.1), [m.outFeatures]) : null);
+    } else if (m instanceof Embedding) {
+      m.weight = new Tensor(rand(V * H, 0.1), [V, H]);
+    } else if (m instanceof BahdanauAttention) {
+      m.linearAtt = new Tensor(rand(H, 0.1), [H]);
+      m.normalizeScalar = new Tensor(Float32Array.of(1 / Math.sqrt(H)), [1]);
+      m.normalizeBias = new Tensor(rand(H, 0.1), [H]);
+    }
+  }
+  const L = Number(values['src-len']);
+  seqs = Array.from({ length: 128 }, (_, i) => {
+    const len = Math.max(3, L - (i % 10));
+    const ids = Int32Array.from(rand(len, 0.5), (v) => 4 + Math.floor((v + 0.5) * (V - 5)));
+    ids[0] = 2;
+    ids[len - 1] = 3;
+    return ids;
+  });
+} else {
+  const ckpt = await loadCheckpoint(join(fixtureDir, 'model_best.pth'));
+  model = buildGnmt(ckpt);
+  const tok2idx = tokenIds(ckpt.vocab);
+  seqs = readLines(join(fixtureDir, 'data/test2016.tok.bpe.en')).slice(0, 128).map((l) => segment(l, tok2idx));
+}
 const batch = makeBatch(seqs, 0, 128);
 let t = performance.now();
 let cpu = process.cpuUsage();
