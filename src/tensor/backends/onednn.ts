@@ -64,6 +64,13 @@ function loadAddon(threads: number): NativeAddon {
       const reason = existsSync(reasonFile) ? readFileSync(reasonFile, 'utf8').trim() : `${path} does not exist`;
       throw new Error(`native addon not built: ${reason} (build it with: node native/build.mjs)`);
     }
+    // libgomp reads its environment once, when the addon pulls it in. Its default active wait
+    // (threads spin after every parallel region) tripled CPU time and doubled wall time of
+    // two-thread translation on this shared 2-vCPU machine (256 fixture lines, beam 10: 25 s → 10 s
+    // wall); passive waiting costs little here because each call is large. An explicit setting wins.
+    if (process.env['OMP_WAIT_POLICY'] === undefined && process.env['GOMP_SPINCOUNT'] === undefined) {
+      process.env['OMP_WAIT_POLICY'] = 'PASSIVE';
+    }
     let addon: NativeAddon;
     try {
       addon = createRequire(import.meta.url)(path) as NativeAddon;
