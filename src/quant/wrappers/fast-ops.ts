@@ -151,7 +151,7 @@ export function toInt32(v: Float32Array): Int32Array {
  * bytes, then look up the output integer (`forwardQ`) or its dequantized value (`forward`).
  */
 export class PairTableOp {
-  private readonly quantizers: readonly [ByteQuantizer, ByteQuantizer];
+  readonly quantizers: readonly [ByteQuantizer, ByteQuantizer];
   private tables: [Float32Array | undefined, Float32Array | undefined] = [undefined, undefined];
   private u0: Uint8Array = new Uint8Array(0);
   private u1: Uint8Array = new Uint8Array(0);
@@ -165,6 +165,14 @@ export class PairTableOp {
   ) {
     this.quantizers = [new ByteQuantizer(inputParams[0], range), new ByteQuantizer(inputParams[1], range)];
   }
+
+  /** Output integer − lo for input bytes (u0 << 8) | u1. */
+  codes(): Uint8Array {
+    const lo = this.range.lo;
+    return (this.codeTable ??= Uint8Array.from(this.table(false), (q) => q - lo));
+  }
+
+  private codeTable?: Uint8Array;
 
   private table(dequantized: boolean): Float32Array {
     const i = dequantized ? 1 : 0;

@@ -6,3 +6,4 @@ export { QuantEltwiseMult } from './quant-eltwise-mult.js';
 export { QuantMatmul } from './quant-matmul.js';
 export { QuantBatchMatmul } from './quant-batch-matmul.js';
 export { QuantConcat } from './quant-concat.js';
+export { FusedQuantScores } from './quant-attention.js';

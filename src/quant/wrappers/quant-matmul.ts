@@ -98,11 +98,16 @@ export class QuantMatmul extends QuantWrapper<Matmul> {
   private accumulate(a: Tensor, b: Tensor): { acc: Int32Array; add: Int32Array | null; m: number } {
     const k = b.numel;
     const m = a.rows;
-    const vec = this.vectorOperand(b.data);
-    const nr = vec.rows;
     this.u = growU8(this.u, m * k);
     const u = this.u.subarray(0, m * k);
     this.quantizer.run(a.data, m * k, u);
+    return this.accumulateBytes(u, m, b.data);
+  }
+
+  /** `accumulate` for an activation already quantized to bytes u = Q(x_0) − lo, (m, k) row-major. */
+  private accumulateBytes(u: Uint8Array, m: number, b: Float32Array): { acc: Int32Array; add: Int32Array | null; m: number } {
+    const vec = this.vectorOperand(b);
+    const nr = vec.rows;
     this.accRows = growI32(this.accRows, m * nr);
     const g = this.accRows.subarray(0, m * nr);
     const { k: kern, packed } = vec.operand.handle();
@@ -158,6 +163,20 @@ export class QuantMatmul extends QuantWrapper<Matmul> {
     const out = new Float32Array(m);
     kernels().requantizeF32(acc, m, 1, add, null, null, this.factor, this.outputParams.zeroPoint, lo, hi, this.outputParams.scale, out);
     return new Tensor(out, a.shape.slice(0, -1));
+  }
+
+  /**
+   * D(q_out) for an activation given as bytes u = Q(x_0) − lo (m rows of b.length), as `forward`
+   * would compute for the float activation those bytes came from; null when the fast path does not
+   * apply (then the caller runs the op). Used by fused callers (quant-attention.ts).
+   */
+  forwardBytes(u: Uint8Array, m: number, b: Float32Array): Float32Array | null {
+    if (!this.canFast || !this.exactGemm(b.length)) return null;
+    const { acc, add } = this.accumulateBytes(u, m, b);
+    const { lo, hi } = this.actRange;
+    const out = new Float32Array(m);
+    kernels().requantizeF32(acc, m, 1, add, null, null, this.factor, this.outputParams.zeroPoint, lo, hi, this.outputParams.scale, out);
+    return out;
   }
 
   /** The zero-point decomposition through `gemmWithZeroPoints` (any k). */

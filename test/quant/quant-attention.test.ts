@@ -1,0 +1,67 @@
+/**
+ * FusedQuantScores (the byte-table form of qk add → norm-bias add → tanh → matmul_score) against the
+ * op-by-op chain exactly as src/model/attention.ts runs it (expanded query, replicated keys), every
+ * mode, on the js and (when built) native kernels.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { selectBackend } from '../../src/tensor/backend.js';
+import { EltwiseAdd, Matmul, Tanh } from '../../src/model/ops.js';
+import { QUANT_MODES } from '../../src/quant/qtypes.js';
+import type { StatsRecord } from '../../src/quant/stats.js';
+import { QuantEltwiseAdd, QuantMatmul, type ModuleQuantSettings } from '../../src/quant/wrappers/index.js';
+import { FusedQuantScores } from '../../src/quant/wrappers/quant-attention.js';
+import { randomTensor, rng } from './helpers.js';
+
+const rec = (min: number, max: number): StatsRecord => ({ min, max, avg_min: min / 2, avg_max: max / 2, mean: 0, std: 1, shape: '' });
+const settings = (mode: ModuleQuantSettings['mode']): ModuleQuantSettings => ({
+  mode, bitsActivations: 8, bitsWeights: 8, bitsAccum: 32, perChannelWts: false, clipActs: 'NONE', clipNStds: null, scaleApproxMultBits: null,
+});
+
+test('fused quantized attention scores equal the op-by-op chain', async () => {
+  const backends = ['js'];
+  try {
+    await selectBackend('onednn', 1);
+    backends.push('onednn');
+  } catch {
+    // native backend not built: js kernels only
+  }
+  for (const backend of backends) {
+    await selectBackend(backend, 1);
+    for (const mode of QUANT_MODES) {
+      const rand = rng(5 + QUANT_MODES.indexOf(mode));
+      const s = settings(mode);
+      const qk = new QuantEltwiseAdd(new EltwiseAdd(), 'qk', s, { inputs: [rec(-3, 2.5), rec(-2, 3)], output: rec(-4, 4) });
+      const nb = new QuantEltwiseAdd(new EltwiseAdd(), 'nb', s, { inputs: [rec(-4, 3.5), rec(-0.5, 0.7)], output: rec(-4.5, 4) });
+      const tanh = new Tanh();
+      const score = new QuantMatmul(new Matmul(), 'score', s, { inputs: [rec(-1, 1), rec(-0.4, 0.5)], output: rec(-5, 6) });
+      const fused = FusedQuantScores.create(qk, nb, tanh, score);
+      assert.ok(fused, 'fusable');
+      const [S, T, U] = [3, 7, 24];
+      const rowSentence = Int32Array.of(0, 0, 2, 1, 2, 2, 0);
+      const R = rowSentence.length;
+      for (let rep = 0; rep < 2; rep++) {
+        const pq = randomTensor([R, U], rand, -3, 3);
+        const pk = randomTensor([S, T, U], rand, -2.5, 3);
+        const bn = randomTensor([U], rand, -0.6, 0.8);
+        const a = randomTensor([U], rand, -0.5, 0.5);
+        // The op-by-op chain of attention.ts.
+        const qExp = new Float32Array(R * T * U);
+        const pkRows = new Float32Array(R * T * U);
+        for (let r = 0; r < R; r++) {
+          for (let j = 0; j < T; j++) qExp.set(pq.data.subarray(r * U, r * U + U), (r * T + j) * U);
+          pkRows.set(pk.data.subarray(rowSentence[r]! * T * U, (rowSentence[r]! + 1) * T * U), r * T * U);
+        }
+        const sumQk = qk.call(new Tensor(qExp, [R, 1, T, U]), new Tensor(pkRows, [R, 1, T, U]));
+        const th = tanh.call(nb.call(sumQk, bn));
+        const want = score.call(th, a);
+        const got: Float32Array | null = fused!.run(pq.data, pk.data, rowSentence, T, U, bn.data, a.data);
+        assert.ok(got);
+        assert.deepEqual(got, want.data, `${backend} ${mode} rep ${rep}`);
+        assert.ok(new Set(got).size > 3);
+      }
+    }
+  }
+  await selectBackend('js');
+});
