@@ -73,6 +73,13 @@ test('fast paths equal the simulation on GNMT-like shapes, every backend and mod
       const probs = randomTensor([R, 1, T], rand, 0, 0.4);
       probs.data.fill(0, 3, 5); // padded positions
       check(bmm, [probs, randomTensor([R, T, U], rand, -2, 2)], `${tag} context`);
+      // forwardRows: keys per sentence, selected per row, equals the op on the replicated keys.
+      const keys = randomTensor([3, T, U], rand, -2, 2);
+      const rowBlock = Int32Array.of(0, 0, 2, 1, 2, 0);
+      const replicated = new Float32Array(R * T * U);
+      rowBlock.forEach((blk, r) => replicated.set(keys.data.subarray(blk * T * U, (blk + 1) * T * U), r * T * U));
+      const want = bmm.forward(probs, new Tensor(replicated, [R, T, U]));
+      assert.deepEqual(bmm.forwardRows(probs, keys, rowBlock)?.data, want.data, `${tag} context rows`);
       const cat = new QuantConcat(new Concat(2), 'cat', settings(mode, false), { inputs: [rec(-1, 1), rec(-3, 2)], output: rec(-2, 2) });
       check(cat, [randomTensor([R, 1, U], rand, -1, 1), randomTensor([R, 1, 16], rand, -3, 3)], `${tag} concat`);
       for (const perChannel of [false, true]) {

@@ -59,14 +59,24 @@ export class QuantBatchMatmul extends QuantWrapper<BatchMatmul> {
     if (a.shape.length !== 3 || b.shape.length !== 3 || B !== B2 || K !== K2) {
       throw new RangeError(`bmm: shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] are not (B, M, K)·(B, K, N)`);
     }
-    const na = a.data.length;
-    const nb = b.data.length;
+    return this.accumulateRows(a.data, B, M, K, b.data, N, null);
+  }
+
+  /**
+   * The accumulators with batch element bi's second operand taken from block blockOf[bi] of b
+   * (blockOf null: block bi). Each block of b is quantized once however many rows use it.
+   */
+  private accumulateRows(
+    aData: Float32Array, B: number, M: number, K: number, bData: Float32Array, N: number, blockOf: Int32Array | null,
+  ): { acc: Int32Array; B: number; M: number; N: number } {
+    const na = B * M * K;
+    const nb = bData.length;
     this.u0 = growU8(this.u0, na);
     this.u1 = growU8(this.u1, nb);
     const u0 = this.u0;
     const u1 = this.u1;
-    this.quantizers[0].run(a.data, na, u0);
-    this.quantizers[1].run(b.data, nb, u1);
+    this.quantizers[0].run(aData, na, u0);
+    this.quantizers[1].run(bData, nb, u1);
     const { lo } = this.actRange;
     const c0 = lo + this.inputParams[0].zeroPoint;
     const c1 = lo + this.inputParams[1].zeroPoint;
@@ -76,6 +86,7 @@ export class QuantBatchMatmul extends QuantWrapper<BatchMatmul> {
     const sums = this.sums;
     const { lo: alo, hi: ahi } = this.accRange;
     for (let bi = 0; bi < B; bi++) {
+      const block = blockOf ? blockOf[bi]! : bi;
       for (let i = 0; i < M; i++) {
         for (let j = 0; j < N; j++) sums[j] = 0;
         let xs = 0;
@@ -84,7 +95,7 @@ export class QuantBatchMatmul extends QuantWrapper<BatchMatmul> {
           const av = u0[ao + p]! + c0;
           if (av === 0) continue;
           xs += av;
-          const off = (bi * K + p) * N;
+          const off = (block * K + p) * N;
           for (let j = 0; j < N; j++) sums[j] += av * u1[off + j]!;
         }
         const o = (bi * M + i) * N;
@@ -96,6 +107,25 @@ export class QuantBatchMatmul extends QuantWrapper<BatchMatmul> {
       }
     }
     return { acc, B, M, N };
+  }
+
+  /**
+   * `forward(a, rows(b))` without materializing rows(b): a (R, M, K), b (S, K, N) and rowBlock (R)
+   * with rows(b)[r] = b[rowBlock[r]] (attention keys replicated per beam row). Same output as the
+   * op on the replicated tensor; null when the fast path does not apply (then call the op).
+   */
+  forwardRows(a: Tensor, b: Tensor, rowBlock: Int32Array): Tensor | null {
+    if (!this.canFast) return null;
+    const [R, M, K] = a.shape as [number, number, number];
+    const [S, K2, N] = b.shape as [number, number, number];
+    if (a.shape.length !== 3 || b.shape.length !== 3 || K !== K2 || rowBlock.length !== R || rowBlock.some((s) => !(s >= 0 && s < S))) {
+      throw new RangeError(`bmm rows: shapes [${a.shape.join(', ')}], [${b.shape.join(', ')}] and ${rowBlock.length} row blocks do not fit`);
+    }
+    const { acc } = this.accumulateRows(a.data, R, M, K, b.data, N, rowBlock);
+    const { lo, hi } = this.actRange;
+    const out = new Float32Array(R * M * N);
+    kernels().requantizeF32(acc, R * M, N, null, null, null, this.factor, this.outputParams.zeroPoint, lo, hi, this.outputParams.scale, out);
+    return new Tensor(out, [R, M, N]);
   }
 
   forwardQ(...inputs: Tensor[]): QTensor {
