@@ -14,6 +14,7 @@ import { kernels } from '../tensor/backend.js';
 import { Module, type Op } from './module.js';
 import { BatchMatmul, Dropout, EltwiseAdd, EltwiseMult, Linear, Matmul, Softmax, Tanh } from './ops.js';
 import { isPlain } from './lstm.js';
+import { FusionCache, hasAttentionScoresFusion, hasRowsBatchMatmul, type AttentionScoresKernel } from './fused-capabilities.js';
 
 /** Score written over padded source positions (the float16 minimum, as the reference). */
 export const MASKED_SCORE = -65504.0;
@@ -36,6 +37,8 @@ export class BahdanauAttention extends Module {
   normalizeScalar: Tensor;
   /** b_n (H). */
   normalizeBias: Tensor;
+  /** The replaced score chain's fused form (fused-capabilities.ts), when its ops offer one. */
+  private readonly scoresFusion = new FusionCache<AttentionScoresKernel>();
 
   constructor(querySize: number, keySize: number, numUnits: number) {
     super();
@@ -104,6 +107,8 @@ export class BahdanauAttention extends Module {
       this.projectKeys(keys);
       return this.fused(pq, a, keys, rowSentence, R, T, H);
     }
+    const replaced = this.replacedScores(pq, a, keys, rowSentence, R, T);
+    if (replaced) return replaced;
     // Distiller's tensors: keys replicated per row, query and keys expanded to (R, 1, T, H).
     const rowKeys = replicateRows(keys.context, rowSentence);
     let pk: Tensor;
@@ -131,6 +136,43 @@ export class BahdanauAttention extends Module {
     let probs = this.child<Op>('softmax_att').call(scores);
     probs = this.child<Op>('dropout').call(probs);
     const context = this.child<Op>('context_matmul').call(probs, rowKeys);
+    return { context, probs };
+  }
+
+  /**
+   * The score chain through its replacement's fused form (e.g. quantized: byte lookups) when the
+   * ops offer one and nothing observes them; softmax, dropout and context stay op calls (the context
+   * through `forwardRows` when offered: keys not replicated). Null: run the ops one by one.
+   */
+  private replacedScores(
+    pq: Tensor,
+    a: Tensor,
+    keys: AttentionKeys,
+    rowSentence: Int32Array,
+    R: number,
+    T: number,
+  ): { context: Tensor; probs: Tensor } | null {
+    if (!this.canCacheKeys()) return null;
+    const qk = this.child<Op>('eltwiseadd_qk');
+    if (!hasAttentionScoresFusion(qk)) return null;
+    const nb = this.child<Op>('eltwiseadd_norm_bias');
+    const th = this.child<Op>('tanh');
+    const sc = this.child<Op>('matmul_score');
+    const kernel = this.scoresFusion.get([qk, nb, th, sc], () => qk.fuseAttentionScores(nb, th, sc));
+    if (!kernel) return null;
+    this.projectKeys(keys);
+    const scoreData = kernel.run(pq.data, keys.projected!.data, rowSentence, T, this.numUnits, this.normalizeBias.data, a.data);
+    if (!scoreData) return null;
+    for (let r = 0; r < R; r++) {
+      const len = keys.lengths[rowSentence[r]!]!;
+      for (let j = len; j < T; j++) scoreData[r * T + j] = MASKED_SCORE;
+    }
+    let probs = this.child<Op>('softmax_att').call(new Tensor(scoreData, [R, 1, T]));
+    probs = this.child<Op>('dropout').call(probs);
+    const cm = this.child<Op>('context_matmul');
+    const context =
+      (!cm.observed && hasRowsBatchMatmul(cm) && cm.forwardRows(probs, keys.context, rowSentence)) ||
+      cm.call(probs, replicateRows(keys.context, rowSentence));
     return { context, probs };
   }
 

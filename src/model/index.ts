@@ -4,6 +4,10 @@ export * from './ops.js';
 export { ModuleList } from './containers.js';
 export { DistillerLSTM, DistillerLSTMCell, isPlain, anyObserved } from './lstm.js';
 export type { LstmState } from './lstm.js';
+export { FusionCache, hasAttentionScoresFusion, hasLstmTailFusion, hasRowsBatchMatmul } from './fused-capabilities.js';
+export type {
+  AttentionScoresFusion, AttentionScoresKernel, LstmTailFusion, LstmTailKernel, LstmTailOps, RowsBatchMatmul,
+} from './fused-capabilities.js';
 export { BahdanauAttention, MASKED_SCORE, replicateRows } from './attention.js';
 export type { AttentionKeys } from './attention.js';
 export { ResidualRecurrentEncoder } from './encoder.js';

@@ -12,6 +12,7 @@ import { kernels } from '../tensor/backend.js';
 import { Module, type Op } from './module.js';
 import { Dropout, EltwiseAdd, EltwiseMult, Linear, Sigmoid, Tanh } from './ops.js';
 import { ModuleList } from './containers.js';
+import { FusionCache, hasLstmTailFusion, type LstmTailKernel, type LstmTailOps } from './fused-capabilities.js';
 
 /** The (h, c) state of one LSTM for `rows` rows, each (rows, H). */
 export interface LstmState {
@@ -35,6 +36,8 @@ export function anyObserved(module: Module): boolean {
 export class DistillerLSTMCell extends Module {
   readonly inputSize: number;
   readonly hiddenSize: number;
+  /** The replaced tail's fused form (fused-capabilities.ts), when its ops offer one. */
+  private readonly tailFusion = new FusionCache<LstmTailKernel>();
 
   constructor(inputSize: number, hiddenSize: number) {
     super();
@@ -64,6 +67,8 @@ export class DistillerLSTMCell extends Module {
   stepFromGates(gx: Tensor, state: LstmState): LstmState {
     const gh = this.child<Op>('fc_gate_h').call(state.h);
     if (this.canFuse()) return this.fusedTail(gx, gh, state.c);
+    const replaced = this.replacedTail(gx, gh, state.c);
+    if (replaced) return replaced;
     const z = this.child<Op>('eltwiseadd_gate').call(gx, gh);
     const [zi, zf, zg, zo] = chunkLastDim(z, 4) as [Tensor, Tensor, Tensor, Tensor];
     // Called in the order i, f, g, o (as Distiller does), whatever the registration order.
@@ -101,6 +106,29 @@ export class DistillerLSTMCell extends Module {
       isPlain(this.child<Op>('act_h'), Tanh) &&
       isPlain(this.child<Op>('eltwisemult_hidden'), EltwiseMult)
     );
+  }
+
+  /**
+   * The tail through its replacement's fused form (e.g. quantized: byte lookups) when eltwiseadd_gate
+   * offers one for these ops and nothing observes them; null: run the ops one by one.
+   */
+  private replacedTail(gx: Tensor, gh: Tensor, cPrev: Tensor): LstmState | null {
+    const gate = this.child<Op>('eltwiseadd_gate');
+    if (!hasLstmTailFusion(gate)) return null;
+    const names = [
+      'act_i', 'act_f', 'act_g', 'act_o', 'eltwisemult_cell_forget', 'eltwisemult_cell_input', 'eltwiseadd_cell', 'act_h', 'eltwisemult_hidden',
+    ] as const;
+    const ops = names.map((name) => this.child<Op>(name));
+    const kernel = this.tailFusion.get([gate, ...ops], () =>
+      gate.fuseLstmTail(Object.fromEntries(names.map((name, k) => [name, ops[k]!])) as unknown as LstmTailOps),
+    );
+    if (!kernel) return null;
+    const H = this.hiddenSize;
+    const n = gx.rows;
+    const hOut = new Float32Array(n * H);
+    const cOut = new Float32Array(n * H);
+    if (!kernel.run(n, H, gx.data, gh.data, cPrev.data, hOut, cOut)) return null;
+    return { h: new Tensor(hOut, [n, H]), c: new Tensor(cOut, [n, H]) };
   }
 
   /**

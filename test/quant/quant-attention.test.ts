@@ -7,10 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { selectBackend } from '../../src/tensor/backend.js';
-import { EltwiseAdd, Matmul, Tanh } from '../../src/model/ops.js';
+import { BatchMatmul, EltwiseAdd, Linear, Matmul, Tanh } from '../../src/model/ops.js';
+import { BahdanauAttention } from '../../src/model/attention.js';
+import type { Op } from '../../src/model/module.js';
 import { QUANT_MODES } from '../../src/quant/qtypes.js';
 import type { StatsRecord } from '../../src/quant/stats.js';
-import { QuantEltwiseAdd, QuantMatmul, type ModuleQuantSettings } from '../../src/quant/wrappers/index.js';
+import { QuantBatchMatmul, QuantEltwiseAdd, QuantMatmul, type ModuleQuantSettings } from '../../src/quant/wrappers/index.js';
 import { FusedQuantScores } from '../../src/quant/wrappers/quant-attention.js';
 import { randomTensor, rng } from './helpers.js';
 
@@ -61,6 +63,55 @@ test('fused quantized attention scores equal the op-by-op chain', async () => {
         assert.deepEqual(got, want.data, `${backend} ${mode} rep ${rep}`);
         assert.ok(new Set(got).size > 3);
       }
+    }
+  }
+  await selectBackend('js');
+});
+
+test('BahdanauAttention with quantized score ops: fused form equals the op-by-op forward', async () => {
+  const backends = ['js'];
+  try {
+    await selectBackend('onednn', 1);
+    backends.push('onednn');
+  } catch {
+    // native backend not built: js kernels only
+  }
+  for (const backend of backends) {
+    await selectBackend(backend, 1);
+    for (const mode of QUANT_MODES) {
+      const rand = rng(21 + QUANT_MODES.indexOf(mode));
+      const s = settings(mode);
+      const [S, T, H] = [3, 6, 16];
+      const att = new BahdanauAttention(H, H, H);
+      att.linearAtt = randomTensor([H], rand, -0.5, 0.5);
+      att.normalizeScalar = new Tensor(Float32Array.of(0.7), [1]);
+      att.normalizeBias = randomTensor([H], rand, -0.6, 0.8);
+      att.child<Linear>('linear_q').setParameters(randomTensor([H, H], rand, -0.4, 0.4), null);
+      att.child<Linear>('linear_k').setParameters(randomTensor([H, H], rand, -0.4, 0.4), null);
+      att.setModule('eltwiseadd_qk', new QuantEltwiseAdd(new EltwiseAdd(), 'qk', s, { inputs: [rec(-3, 2.5), rec(-2, 3)], output: rec(-4, 4) }));
+      att.setModule('eltwiseadd_norm_bias', new QuantEltwiseAdd(new EltwiseAdd(), 'nb', s, { inputs: [rec(-4, 3.5), rec(-0.5, 0.7)], output: rec(-4.5, 4) }));
+      att.setModule('matmul_score', new QuantMatmul(new Matmul(), 'score', s, { inputs: [rec(-1, 1), rec(-0.4, 0.5)], output: rec(-5, 6) }));
+      att.setModule('context_matmul', new QuantBatchMatmul(new BatchMatmul(), 'ctx', s, { inputs: [rec(0, 1), rec(-2, 2)], output: rec(-2, 2) }));
+      const rowSentence = Int32Array.of(0, 0, 2, 1, 2, 2, 0);
+      const R = rowSentence.length;
+      const context = randomTensor([S, T, H], rand, -2, 2);
+      const lengths = Int32Array.of(6, 4, 5);
+      const query = randomTensor([R, 1, H], rand, -2, 2);
+      const tanhOp = att.child<Op>('tanh');
+      const tanhForward = tanhOp.forward.bind(tanhOp);
+      let tanhRuns = 0;
+      tanhOp.forward = (...x) => (tanhRuns++, tanhForward(...x));
+      const fused = att.forward(query, { context, lengths }, rowSentence);
+      assert.equal(tanhRuns, 1, 'fused: tanh evaluated once, for the chain table');
+      let calls = 0;
+      const off = att.child<Op>('tanh').addForwardHook(() => calls++);
+      const ops = att.forward(query, { context, lengths }, rowSentence);
+      off();
+      assert.equal(calls, 1, 'observed: op by op');
+      assert.deepEqual(fused.probs.data, ops.probs.data, `${backend} ${mode}: probs`);
+      assert.deepEqual(fused.context.data, ops.context.data, `${backend} ${mode}: context`);
+      assert.deepEqual(fused.context.shape, ops.context.shape);
+      assert.ok(new Set(fused.probs.data).size > 3);
     }
   }
   await selectBackend('js');

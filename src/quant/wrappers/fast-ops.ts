@@ -174,6 +174,11 @@ export class PairTableOp {
 
   private codeTable?: Uint8Array;
 
+  /** Dequantized output for input bytes (u0 << 8) | u1 (the table `run` gathers from when dequantized). */
+  values(): Float32Array {
+    return this.table(true);
+  }
+
   private table(dequantized: boolean): Float32Array {
     const i = dequantized ? 1 : 0;
     return (this.tables[i] ??= pairTable(this.range, this.f, outputValues(this.outputParams, this.range, dequantized)));

@@ -7,3 +7,4 @@ export { QuantMatmul } from './quant-matmul.js';
 export { QuantBatchMatmul } from './quant-batch-matmul.js';
 export { QuantConcat } from './quant-concat.js';
 export { FusedQuantScores } from './quant-attention.js';
+export { FusedQuantLstmTail } from './quant-lstm-tail.js';

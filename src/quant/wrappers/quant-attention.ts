@@ -16,13 +16,15 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import type { Op } from '../../model/module.js';
+import { Tanh } from '../../model/ops.js';
+import type { AttentionScoresKernel } from '../../model/fused-capabilities.js';
 import { dequantize, intRange, quantize, type IntRange } from '../qtypes.js';
 import type { QuantEltwiseAdd } from './quant-eltwise-add.js';
 import type { QuantMatmul } from './quant-matmul.js';
 import type { PairTableOp } from './fast-ops.js';
 import { growU8 } from './fast-ops.js';
 
-export class FusedQuantScores {
+export class FusedQuantScores implements AttentionScoresKernel {
   private readonly range: IntRange;
   private readonly qkPair: PairTableOp;
   private readonly nbPair: PairTableOp;
@@ -50,6 +52,8 @@ export class FusedQuantScores {
     const s = score as Partial<QuantMatmul>;
     if (!q.pair || !n.pair || typeof s.forwardBytes !== 'function' || !s.settings || !q.settings || !n.settings) return null;
     if (qk.observed || nb.observed || tanh.observed || score.observed) return null;
+    // The chain table evaluates the op on every possible input: it must be the element-wise FP32 tanh.
+    if (tanh.constructor !== Tanh) return null;
     const same = (a: typeof q.settings, b: typeof q.settings): boolean => a!.mode === b!.mode && a!.bitsActivations === b!.bitsActivations;
     if (!same(q.settings, n.settings) || !same(q.settings, s.settings)) return null;
     return new FusedQuantScores(qk as QuantEltwiseAdd, nb as QuantEltwiseAdd, tanh, score as QuantMatmul);

@@ -15,8 +15,12 @@ import type { StatsRecord } from '../stats.js';
 import { QuantWrapper, activationParams, qparamsJson, quantizeArray, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
 import { broadcastCombine } from './int-ops.js';
 import { PairTableOp, toInt32 } from './fast-ops.js';
+import type { Op } from '../../model/module.js';
+import type { AttentionScoresFusion, AttentionScoresKernel, LstmTailFusion, LstmTailKernel, LstmTailOps } from '../../model/fused-capabilities.js';
+import { FusedQuantScores } from './quant-attention.js';
+import { FusedQuantLstmTail } from './quant-lstm-tail.js';
 
-export class QuantEltwiseAdd extends QuantWrapper<EltwiseAdd> {
+export class QuantEltwiseAdd extends QuantWrapper<EltwiseAdd> implements AttentionScoresFusion, LstmTailFusion {
   readonly type = 'EltwiseAdd' as const;
   readonly inputParams: readonly QParams[];
   readonly outputParams: QParams;
@@ -74,6 +78,16 @@ export class QuantEltwiseAdd extends QuantWrapper<EltwiseAdd> {
     if (!this.pair) return super.forward(...inputs);
     const { data, shape } = this.pair.run(inputs[0]!, inputs[1]!, true);
     return new Tensor(data, shape);
+  }
+
+  /** As the attention's eltwiseadd_qk: the byte-table score chain (quant-attention.ts), or null. */
+  fuseAttentionScores(normBias: Op, tanh: Op, score: Op): AttentionScoresKernel | null {
+    return FusedQuantScores.create(this, normBias, tanh, score);
+  }
+
+  /** As an LSTM cell's eltwiseadd_gate: the byte-table cell tail (quant-lstm-tail.ts), or null. */
+  fuseLstmTail(ops: LstmTailOps): LstmTailKernel | null {
+    return FusedQuantLstmTail.create(this, ops);
   }
 
   describe(): WrapperDescription {

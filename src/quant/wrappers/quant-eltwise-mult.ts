@@ -24,7 +24,8 @@ export class QuantEltwiseMult extends QuantWrapper<EltwiseMult> {
   readonly requantScale: number;
   private readonly actRange: IntRange;
   private readonly accRange: IntRange;
-  private readonly pair?: PairTableOp;
+  /** The two-input table form (undefined for other input counts). */
+  readonly pair?: PairTableOp;
 
   constructor(wrapped: EltwiseMult, moduleName: string, settings: ModuleQuantSettings, stats: { inputs: readonly StatsRecord[]; output: StatsRecord }) {
     super(wrapped, moduleName, settings);
