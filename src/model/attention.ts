@@ -161,7 +161,7 @@ export class BahdanauAttention extends Module {
     const kernel = this.scoresFusion.get([qk, nb, th, sc], () => qk.fuseAttentionScores(nb, th, sc));
     if (!kernel) return null;
     this.projectKeys(keys);
-    const scoreData = kernel.run(pq.data, keys.projected!.data, rowSentence, T, this.numUnits, this.normalizeBias.data, a.data);
+    const scoreData = kernel.run(pq.data, keys.projected!.data, rowSentence, T, this.numUnits, this.normalizeBias.data, a.data, keys.lengths);
     if (!scoreData) return null;
     for (let r = 0; r < R; r++) {
       const len = keys.lengths[rowSentence[r]!]!;

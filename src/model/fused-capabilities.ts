@@ -13,9 +13,14 @@ export interface AttentionScoresKernel {
   /**
    * Scores (R·T) before masking for projected queries pq (R, U), projected keys pk (S, T, U) (row r
    * uses sentence rowSentence[r]), normalize bias bn (U) and the scaled attention vector a (U);
-   * null when it does not apply to these inputs (then run the ops).
+   * null when it does not apply to these inputs (then run the ops). With `lengths` (true length of
+   * each sentence), scores of positions j ≥ lengths[s] may hold any value (the caller masks them).
+   * pk is the batch's projected keys: the same array at every step, never modified in place (the
+   * kernel may keep what it derived from it while given the same array).
    */
-  run(pq: Float32Array, pk: Float32Array, rowSentence: Int32Array, T: number, U: number, bn: Float32Array, a: Float32Array): Float32Array | null;
+  run(
+    pq: Float32Array, pk: Float32Array, rowSentence: Int32Array, T: number, U: number, bn: Float32Array, a: Float32Array, lengths?: Int32Array,
+  ): Float32Array | null;
 }
 
 /** Offered by an eltwiseadd_qk replacement. */

@@ -33,6 +33,8 @@ export class FusedQuantScores implements AttentionScoresKernel {
   private uk: Uint8Array = new Uint8Array(0);
   private ub: Uint8Array = new Uint8Array(0);
   private ut: Uint8Array = new Uint8Array(0);
+  private lastKeys?: Float32Array;
+  private lastKeyBytes?: Uint8Array;
 
   private constructor(
     private readonly qk: QuantEltwiseAdd,
@@ -85,9 +87,12 @@ export class FusedQuantScores implements AttentionScoresKernel {
   /**
    * Scores (R·T) for queries pq (R, U), keys pk (S, T, U) (row r uses sentence rowSentence[r]),
    * bias bn (U) and the scaled attention vector a (U), before masking; null when matmul_score's
-   * fast path does not apply (then run the ops).
+   * fast path does not apply (then run the ops). With `lengths` (per sentence), the scores of
+   * positions j ≥ lengths[s] are left unspecified (the caller masks them).
    */
-  run(pq: Float32Array, pk: Float32Array, rowSentence: Int32Array, T: number, U: number, bn: Float32Array, a: Float32Array): Float32Array | null {
+  run(
+    pq: Float32Array, pk: Float32Array, rowSentence: Int32Array, T: number, U: number, bn: Float32Array, a: Float32Array, lengths?: Int32Array,
+  ): Float32Array | null {
     const R = rowSentence.length;
     const S = pk.length / (T * U);
     this.uq = growU8(this.uq, R * U);
@@ -96,14 +101,20 @@ export class FusedQuantScores implements AttentionScoresKernel {
     this.ut = growU8(this.ut, R * T * U);
     const { uq, uk, ub, ut } = this;
     this.qkPair.quantizers[0].run(pq, R * U, uq);
-    this.qkPair.quantizers[1].run(pk, S * T * U, uk);
+    // The projected keys are the same array at every decoder step of a batch: quantize them once.
+    if (pk !== this.lastKeys || uk !== this.lastKeyBytes) {
+      this.qkPair.quantizers[1].run(pk, S * T * U, uk);
+      this.lastKeys = pk;
+      this.lastKeyBytes = uk;
+    }
     this.nbPair.quantizers[1].run(bn, U, ub);
     const codes = this.qkPair.codes();
     const chain = this.chainTable();
     for (let r = 0; r < R; r++) {
       const s = rowSentence[r]!;
       const qo = r * U;
-      for (let j = 0; j < T; j++) {
+      const len = lengths ? Math.min(lengths[s]!, T) : T;
+      for (let j = 0; j < len; j++) {
         const ko = (s * T + j) * U;
         const o = (r * T + j) * U;
         for (let h = 0; h < U; h++) ut[o + h] = chain[(ub[h]! << 8) | codes[(uq[qo + h]! << 8) | uk[ko + h]!]!]!;

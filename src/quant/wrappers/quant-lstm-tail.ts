@@ -42,25 +42,32 @@ function byteMap(values: Float32Array, act: Op | null, quantizer: PairTableOp['q
   return out;
 }
 
+const identity = Uint8Array.from({ length: 256 }, (_, i) => i);
+
+/** t'[(x << 8) | y] = t[(m0[x] << 8) | m1[y]] for the codes x, y of the inputs (m0, m1: code → byte). */
+function compose<A extends Uint8Array | Float32Array>(m0: Uint8Array, m1: Uint8Array, t: A): A {
+  const out = (t instanceof Uint8Array ? new Uint8Array(65536) : new Float32Array(65536)) as A;
+  for (let x = 0; x < m0.length; x++) {
+    for (let y = 0; y < m1.length; y++) out[(x << 8) | y] = t[(m0[x]! << 8) | m1[y]!]!;
+  }
+  return out;
+}
+
 export class FusedQuantLstmTail implements LstmTailKernel {
   private readonly gate: PairTableOp;
-  private readonly gateCodes: Uint8Array;
   private readonly forgetQ: PairTableOp;
+  /** eltwiseadd_gate: gate code per (gx byte, gh byte). */
+  private readonly gateCodes: Uint8Array;
+  /** Composed tables (one gather each per element), all indexed (code or byte << 8) | code or byte: */
+  /** cell_forget code per (f gate code, c' byte). */
   private readonly forgetCodes: Uint8Array;
+  /** cell_input code per (i gate code, g gate code). */
   private readonly inputCodes: Uint8Array;
+  /** eltwiseadd_cell code per (cell_forget code, cell_input code). */
   private readonly cellCodes: Uint8Array;
-  /** Gate code → the byte eltwisemult_cell_input/forget/hidden quantizes its activation to. */
-  private readonly uI: Uint8Array;
-  private readonly uF: Uint8Array;
-  private readonly uG: Uint8Array;
-  private readonly uO: Uint8Array;
-  /** Product code → eltwiseadd_cell input byte. */
-  private readonly aF: Uint8Array;
-  private readonly aI: Uint8Array;
-  /** Cell code → dequantized c; → eltwisemult_hidden's byte of tanh(c). */
+  /** Dequantized c per cell code. */
   private readonly cValues: Float32Array;
-  private readonly uTc: Uint8Array;
-  /** eltwisemult_hidden: dequantized h per (o byte, tanh(c) byte). */
+  /** Dequantized h per (o gate code, cell code). */
   private readonly hValues: Float32Array;
   private ux: Uint8Array = new Uint8Array(0);
   private uh: Uint8Array = new Uint8Array(0);
@@ -73,21 +80,23 @@ export class FusedQuantLstmTail implements LstmTailKernel {
     const mh = pairOf(ops.eltwisemult_hidden)!;
     const dequantized = (w: TwoInputWrapper): Float32Array => outputValues(w.outputParams, intRange(w.settings.mode, w.settings.bitsActivations), true);
     this.gate = gate.pair;
-    this.gateCodes = gate.pair.codes();
     this.forgetQ = mf.pair;
-    this.forgetCodes = mf.pair.codes();
-    this.inputCodes = mi.pair.codes();
-    this.cellCodes = ac.pair.codes();
+    this.gateCodes = gate.pair.codes();
     const z = dequantized(gate);
-    this.uI = byteMap(z, ops.act_i, mi.pair.quantizers[0]);
-    this.uG = byteMap(z, ops.act_g, mi.pair.quantizers[1]);
-    this.uF = byteMap(z, ops.act_f, mf.pair.quantizers[0]);
-    this.uO = byteMap(z, ops.act_o, mh.pair.quantizers[0]);
-    this.aF = byteMap(dequantized(mf), null, ac.pair.quantizers[0]);
-    this.aI = byteMap(dequantized(mi), null, ac.pair.quantizers[1]);
+    // Gate code → the byte each product wrapper quantizes the activation of its dequantized value to.
+    const uI = byteMap(z, ops.act_i, mi.pair.quantizers[0]);
+    const uG = byteMap(z, ops.act_g, mi.pair.quantizers[1]);
+    const uF = byteMap(z, ops.act_f, mf.pair.quantizers[0]);
+    const uO = byteMap(z, ops.act_o, mh.pair.quantizers[0]);
+    // Product code → eltwiseadd_cell's input byte; cell code → eltwisemult_hidden's byte of tanh(c).
+    const aF = byteMap(dequantized(mf), null, ac.pair.quantizers[0]);
+    const aI = byteMap(dequantized(mi), null, ac.pair.quantizers[1]);
     this.cValues = dequantized(ac);
-    this.uTc = byteMap(this.cValues, ops.act_h, mh.pair.quantizers[1]);
-    this.hValues = mh.pair.values();
+    const uTc = byteMap(this.cValues, ops.act_h, mh.pair.quantizers[1]);
+    this.forgetCodes = compose(uF, identity, mf.pair.codes());
+    this.inputCodes = compose(uI, uG, mi.pair.codes());
+    this.cellCodes = compose(aF, aI, ac.pair.codes());
+    this.hValues = compose(uO, uTc, mh.pair.values());
   }
 
   /**
@@ -113,7 +122,7 @@ export class FusedQuantLstmTail implements LstmTailKernel {
     this.ux = growU8(this.ux, n * G);
     this.uh = growU8(this.uh, n * G);
     this.uc = growU8(this.uc, n * H);
-    const { ux, uh, uc, gateCodes, forgetCodes, inputCodes, cellCodes, uI, uF, uG, uO, aF, aI, cValues, uTc, hValues } = this;
+    const { ux, uh, uc, gateCodes, forgetCodes, inputCodes, cellCodes, cValues, hValues } = this;
     this.gate.quantizers[0].run(gx, n * G, ux);
     this.gate.quantizers[1].run(gh, n * G, uh);
     this.forgetQ.quantizers[1].run(cPrev, n * H, uc);
@@ -126,11 +135,9 @@ export class FusedQuantLstmTail implements LstmTailKernel {
         const zf = gateCodes[(ux[gi + H]! << 8) | uh[gi + H]!]!;
         const zg = gateCodes[(ux[gi + 2 * H]! << 8) | uh[gi + 2 * H]!]!;
         const zo = gateCodes[(ux[gi + 3 * H]! << 8) | uh[gi + 3 * H]!]!;
-        const cf = forgetCodes[(uF[zf]! << 8) | uc[co + j]!]!;
-        const ci = inputCodes[(uI[zi]! << 8) | uG[zg]!]!;
-        const cc = cellCodes[(aF[cf]! << 8) | aI[ci]!]!;
+        const cc = cellCodes[(forgetCodes[(zf << 8) | uc[co + j]!]! << 8) | inputCodes[(zi << 8) | zg]!]!;
         cOut[co + j] = cValues[cc]!;
-        hOut[co + j] = hValues[(uO[zo]! << 8) | uTc[cc]!]!;
+        hOut[co + j] = hValues[(zo << 8) | cc]!;
       }
     }
     return true;
