@@ -60,8 +60,9 @@ export async function serveFiles(files: Record<string, ServedFile>): Promise<Fix
       drops.set(path, dropped + 1);
       const n = Math.max(0, Math.min(file.dropAfter.bytes, body.length - 1));
       res.write(body.subarray(0, n), () => {
-        // Give the bytes a moment to reach the client, then cut the connection mid-body.
-        setTimeout(() => res.socket?.destroy(), 20);
+        // Give the bytes time to reach the client, then cut the connection mid-body. (20 ms was too
+        // short on a loaded machine: the client had not read them yet and the drop lost them.)
+        setTimeout(() => res.socket?.destroy(), 200);
       });
       return;
     }
