@@ -754,6 +754,115 @@ napi_value PairLookupF32(napi_env env, napi_callback_info info) {
   });
 }
 
+// The quantized attention score chain's activation bytes (kernels.ts attentionScoresU8): two byte
+// gathers per (row, valid position, unit); positions j >= min(lengths[s], T) are left untouched.
+napi_value AttentionScoresU8(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 11);
+    int64_t R = intArg(env, a.argv[0], "R");
+    int64_t T = intArg(env, a.argv[1], "T");
+    int64_t U = intArg(env, a.argv[2], "U");
+    auto uq = typedArray<uint8_t>(env, a.argv[3], napi_uint8_array, "attentionScoresU8 uq");
+    auto uk = typedArray<uint8_t>(env, a.argv[4], napi_uint8_array, "attentionScoresU8 uk");
+    auto rowSentence = typedArray<int32_t>(env, a.argv[5], napi_int32_array, "attentionScoresU8 rowSentence");
+    const bool haveLengths = !isNullish(env, a.argv[6]);
+    View<int32_t> lengths{nullptr, 0};
+    if (haveLengths) lengths = typedArray<int32_t>(env, a.argv[6], napi_int32_array, "attentionScoresU8 lengths");
+    auto ub = typedArray<uint8_t>(env, a.argv[7], napi_uint8_array, "attentionScoresU8 ub");
+    auto codes = typedArray<uint8_t>(env, a.argv[8], napi_uint8_array, "attentionScoresU8 codes");
+    auto chain = typedArray<uint8_t>(env, a.argv[9], napi_uint8_array, "attentionScoresU8 chain");
+    auto ut = typedArray<uint8_t>(env, a.argv[10], napi_uint8_array, "attentionScoresU8 ut");
+    requireLength("attentionScoresU8 uq", uq.length, R * U);
+    requireLength("attentionScoresU8 rowSentence", rowSentence.length, R);
+    requireLength("attentionScoresU8 ub", ub.length, U);
+    requireLength("attentionScoresU8 codes", codes.length, 65536);
+    requireLength("attentionScoresU8 chain", chain.length, 65536);
+    requireLength("attentionScoresU8 ut", ut.length, R * T * U);
+    const int64_t TU = T * U;
+    const int64_t S = TU > 0 ? static_cast<int64_t>(uk.length) / TU : 0;
+    const int32_t *rs = rowSentence.data;
+    for (int64_t r = 0; r < R; r++) {
+      const int64_t s = rs[r];
+      if (TU > 0 && !(s >= 0 && s < S))
+        fail("attentionScoresU8: rowSentence[" + std::to_string(r) + "] = " + std::to_string(s) + " is outside the " +
+                 std::to_string(S) + " sentences of uk.",
+             true);
+      if (haveLengths && !(s < static_cast<int64_t>(lengths.length)))
+        fail("attentionScoresU8: rowSentence[" + std::to_string(r) + "] = " + std::to_string(s) +
+                 " has no entry in lengths (length " + std::to_string(lengths.length) + ").",
+             true);
+    }
+    if (TU == 0) return undefinedValue(env);
+    const uint8_t *q = uq.data, *k = uk.data, *b = ub.data, *c = codes.data, *ch = chain.data;
+    const int32_t *len = lengths.data;
+    uint8_t *o = ut.data;
+#pragma omp parallel for schedule(static) if (R * TU >= 4 * kParallelElements && R > 1)
+    for (int64_t r = 0; r < R; r++) {
+      const int64_t s = rs[r];
+      const int64_t n = haveLengths ? (len[s] < T ? len[s] : T) : T;
+      const uint8_t *qr = q + r * U;
+      for (int64_t j = 0; j < n; j++) {
+        const uint8_t *kr = k + (s * T + j) * U;
+        uint8_t *orow = o + (r * T + j) * U;
+        for (int64_t h = 0; h < U; h++)
+          orow[h] = ch[(static_cast<uint32_t>(b[h]) << 8) | c[(static_cast<uint32_t>(qr[h]) << 8) | kr[h]]];
+      }
+    }
+    return undefinedValue(env);
+  });
+}
+
+// The quantized LSTM cell tail over bytes (kernels.ts lstmTailU8): nine gathers per element.
+napi_value LstmTailU8(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 13);
+    int64_t n = intArg(env, a.argv[0], "n");
+    int64_t H = intArg(env, a.argv[1], "H");
+    auto ux = typedArray<uint8_t>(env, a.argv[2], napi_uint8_array, "lstmTailU8 ux");
+    auto uh = typedArray<uint8_t>(env, a.argv[3], napi_uint8_array, "lstmTailU8 uh");
+    auto uc = typedArray<uint8_t>(env, a.argv[4], napi_uint8_array, "lstmTailU8 uc");
+    auto gate = typedArray<uint8_t>(env, a.argv[5], napi_uint8_array, "lstmTailU8 gateCodes");
+    auto forget = typedArray<uint8_t>(env, a.argv[6], napi_uint8_array, "lstmTailU8 forgetCodes");
+    auto input = typedArray<uint8_t>(env, a.argv[7], napi_uint8_array, "lstmTailU8 inputCodes");
+    auto cellT = typedArray<uint8_t>(env, a.argv[8], napi_uint8_array, "lstmTailU8 cellCodes");
+    auto cv = typedArray<float>(env, a.argv[9], napi_float32_array, "lstmTailU8 cValues");
+    auto hv = typedArray<float>(env, a.argv[10], napi_float32_array, "lstmTailU8 hValues");
+    auto hOut = typedArray<float>(env, a.argv[11], napi_float32_array, "lstmTailU8 hOut");
+    auto cOut = typedArray<float>(env, a.argv[12], napi_float32_array, "lstmTailU8 cOut");
+    const int64_t G = 4 * H;
+    requireLength("lstmTailU8 ux", ux.length, n * G);
+    requireLength("lstmTailU8 uh", uh.length, n * G);
+    requireLength("lstmTailU8 uc", uc.length, n * H);
+    requireLength("lstmTailU8 gateCodes", gate.length, 65536);
+    requireLength("lstmTailU8 forgetCodes", forget.length, 65536);
+    requireLength("lstmTailU8 inputCodes", input.length, 65536);
+    requireLength("lstmTailU8 cellCodes", cellT.length, 65536);
+    requireLength("lstmTailU8 hValues", hv.length, 65536);
+    requireLength("lstmTailU8 cValues", cv.length, 256);
+    requireLength("lstmTailU8 hOut", hOut.length, n * H);
+    requireLength("lstmTailU8 cOut", cOut.length, n * H);
+    const uint8_t *x = ux.data, *y = uh.data, *c0 = uc.data;
+    const uint8_t *gc = gate.data, *fc = forget.data, *ic = input.data, *cc = cellT.data;
+    const float *cvd = cv.data, *hvd = hv.data;
+    float *ho = hOut.data, *co = cOut.data;
+#pragma omp parallel for schedule(static) if (n * H >= kParallelElements && n > 1)
+    for (int64_t r = 0; r < n; r++) {
+      const uint8_t *xr = x + r * G, *yr = y + r * G, *cr = c0 + r * H;
+      float *hr = ho + r * H, *cor = co + r * H;
+      for (int64_t j = 0; j < H; j++) {
+        const uint32_t zi = gc[(static_cast<uint32_t>(xr[j]) << 8) | yr[j]];
+        const uint32_t zf = gc[(static_cast<uint32_t>(xr[j + H]) << 8) | yr[j + H]];
+        const uint32_t zg = gc[(static_cast<uint32_t>(xr[j + 2 * H]) << 8) | yr[j + 2 * H]];
+        const uint32_t zo = gc[(static_cast<uint32_t>(xr[j + 3 * H]) << 8) | yr[j + 3 * H]];
+        const uint32_t cell = cc[(static_cast<uint32_t>(fc[(zf << 8) | cr[j]]) << 8) | ic[(zi << 8) | zg]];
+        cor[j] = cvd[cell];
+        hr[j] = hvd[(zo << 8) | cell];
+      }
+    }
+    return undefinedValue(env);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------------
 
 napi_value Init(napi_env env, napi_callback_info info) {
@@ -791,6 +900,8 @@ napi_value ModuleInit(napi_env env, napi_value exports) {
       {"attentionF32", nullptr, AttentionF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"logSoftmaxTopKF32", nullptr, LogSoftmaxTopKF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"pairLookupF32", nullptr, PairLookupF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"attentionScoresU8", nullptr, AttentionScoresU8, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"lstmTailU8", nullptr, LstmTailU8, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

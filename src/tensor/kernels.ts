@@ -149,6 +149,52 @@ export interface Kernels {
     table: Float32Array,
     out: Float32Array,
   ): void;
+  /**
+   * The quantized attention score chain's activation bytes (src/quant/wrappers/quant-attention.ts):
+   * for each row r < R of sentence s = rowSentence[r] and each position j < min(lengths[s], T)
+   * (j < T when lengths is null), for h < U:
+   * ut[(r·T + j)·U + h] = chain[(ub[h] << 8) | codes[(uq[r·U + h] << 8) | uk[(s·T + j)·U + h]]].
+   * Bytes of positions j ≥ min(lengths[s], T) are left untouched. uq (R, U), uk (S, T, U) with
+   * 0 ≤ s < S = ⌊uk.length / (T·U)⌋ (else RangeError), ub (U), codes and chain 65536 entries, ut (R, T, U).
+   * No arithmetic, so every backend is bit-identical.
+   */
+  attentionScoresU8?(
+    R: number,
+    T: number,
+    U: number,
+    uq: Uint8Array,
+    uk: Uint8Array,
+    rowSentence: Int32Array,
+    lengths: Int32Array | null,
+    ub: Uint8Array,
+    codes: Uint8Array,
+    chain: Uint8Array,
+    ut: Uint8Array,
+  ): void;
+  /**
+   * The quantized LSTM cell tail over bytes (src/quant/wrappers/quant-lstm-tail.ts) for n rows of H
+   * units, gate order i, f, g, o: with G = 4·H, g = r·G + j and e = r·H + j (j < H),
+   * z_k = gateCodes[(ux[g + k·H] << 8) | uh[g + k·H]] for k = 0..3 (i, f, g, o),
+   * cc = cellCodes[(forgetCodes[(z_f << 8) | uc[e]] << 8) | inputCodes[(z_i << 8) | z_g]],
+   * cOut[e] = cValues[cc], hOut[e] = hValues[(z_o << 8) | cc].
+   * ux, uh (n, G), uc (n, H) bytes; the four tables have 65536 entries (cValues 256); hOut, cOut
+   * (n, H). No arithmetic, so every backend is bit-identical.
+   */
+  lstmTailU8?(
+    n: number,
+    H: number,
+    ux: Uint8Array,
+    uh: Uint8Array,
+    uc: Uint8Array,
+    gateCodes: Uint8Array,
+    forgetCodes: Uint8Array,
+    inputCodes: Uint8Array,
+    cellCodes: Uint8Array,
+    cValues: Float32Array,
+    hValues: Float32Array,
+    hOut: Float32Array,
+    cOut: Float32Array,
+  ): void;
 }
 
 /** Kernels with every optional member present: what `kernels()` returns. */

@@ -348,6 +348,60 @@ function testLookup(name: string, kx: Required<Kernels>): void {
   });
 }
 
+/** The quantized wrappers' byte-table kernels (attention score chain, LSTM tail) against the js reference. */
+function testByteLookups(name: string, kx: Required<Kernels>, own: Kernels): void {
+  test(`${name}: attentionScoresU8 and lstmTailU8 are native and identical to the js reference`, () => {
+    if (name === 'onednn') {
+      assert.equal(typeof own.attentionScoresU8, 'function', 'the onednn addon provides attentionScoresU8');
+      assert.equal(typeof own.lstmTailU8, 'function', 'the onednn addon provides lstmTailU8');
+    }
+    const r = rng(11);
+    const codes = randU8(65536, r);
+    const chain = randU8(65536, r);
+    // R rows over S sentences (beam rows share sentences), lengths with padding, 0 and > T included.
+    for (const [R, S, T, U, withLengths] of [
+      [1, 1, 1, 1, true],
+      [20, 2, 7, 33, true],
+      [320, 32, 40, 256, true],
+      [300, 30, 17, 256, false],
+      [5, 5, 0, 8, true],
+      [4, 2, 6, 0, true],
+    ] as const) {
+      const uq = randU8(R * U, r);
+      const uk = randU8(S * T * U, r);
+      const ub = randU8(U, r);
+      const rowSentence = Int32Array.from({ length: R }, () => Math.floor(r() * S));
+      const lengths = withLengths ? Int32Array.from({ length: S }, (_, s) => (s === 0 ? T + 3 : s === 1 ? 0 : Math.floor(r() * (T + 1)))) : null;
+      // The same stale bytes in both outputs: positions past a sentence's length must stay untouched.
+      const got = randU8(R * T * U, r);
+      const want = Uint8Array.from(got);
+      kx.attentionScoresU8(R, T, U, uq, uk, rowSentence, lengths, ub, codes, chain, got);
+      ref.attentionScoresU8(R, T, U, uq, uk, rowSentence, lengths, ub, codes, chain, want);
+      assertSameInts(got, want, `${name} attentionScoresU8 R ${R} S ${S} T ${T} U ${U}`);
+    }
+    assert.throws(() => kx.attentionScoresU8(1, 2, 2, new Uint8Array(2), new Uint8Array(4), Int32Array.of(1), null, new Uint8Array(2), codes, chain, new Uint8Array(4)), RangeError);
+    assert.throws(() => kx.attentionScoresU8(1, 2, 2, new Uint8Array(2), new Uint8Array(4), Int32Array.of(0), null, new Uint8Array(2), codes.subarray(1), chain, new Uint8Array(4)), RangeError);
+
+    const tables = [0, 1, 2, 3].map(() => randU8(65536, r));
+    const cValues = randF32(256, r, 10);
+    const hValues = randF32(65536, r, 10);
+    for (const [n, H] of [[1, 1], [10, 256], [320, 256], [3, 1024], [0, 8]] as const) {
+      const ux = randU8(n * 4 * H, r);
+      const uh = randU8(n * 4 * H, r);
+      const uc = randU8(n * H, r);
+      const got = { h: new Float32Array(n * H), c: new Float32Array(n * H) };
+      const want = { h: new Float32Array(n * H), c: new Float32Array(n * H) };
+      kx.lstmTailU8(n, H, ux, uh, uc, tables[0]!, tables[1]!, tables[2]!, tables[3]!, cValues, hValues, got.h, got.c);
+      ref.lstmTailU8(n, H, ux, uh, uc, tables[0]!, tables[1]!, tables[2]!, tables[3]!, cValues, hValues, want.h, want.c);
+      assertSameInts(got.h, want.h, `${name} lstmTailU8 h n ${n} H ${H}`);
+      assertSameInts(got.c, want.c, `${name} lstmTailU8 c n ${n} H ${H}`);
+    }
+    const t = tables[0]!;
+    assert.throws(() => kx.lstmTailU8(1, 2, new Uint8Array(8), new Uint8Array(8), new Uint8Array(2), t, t, t, t, new Float32Array(255), hValues, new Float32Array(2), new Float32Array(2)), RangeError);
+    assert.throws(() => kx.lstmTailU8(1, 2, new Uint8Array(7), new Uint8Array(8), new Uint8Array(2), t, t, t, t, cValues, hValues, new Float32Array(2), new Float32Array(2)), RangeError);
+  });
+}
+
 async function tryInit(backend: Backend): Promise<{ kernels?: Kernels; reason?: string }> {
   try {
     return { kernels: await backend.init({ threads: 2 }) };
@@ -356,21 +410,22 @@ async function tryInit(backend: Backend): Promise<{ kernels?: Kernels; reason?: 
   }
 }
 
-const available: { name: string; kernels: Required<Kernels> }[] = [];
+const available: { name: string; kernels: Required<Kernels>; own: Kernels }[] = [];
 const unavailable: { name: string; reason: string }[] = [];
 for (const { backend } of builtinBackends) {
   if (backend.name === 'js') continue;
   const got = await tryInit(backend);
-  if (got.kernels) available.push({ name: backend.name, kernels: { ...jsRefKernels, ...got.kernels } });
+  if (got.kernels) available.push({ name: backend.name, kernels: { ...jsRefKernels, ...got.kernels }, own: got.kernels });
   else unavailable.push({ name: backend.name, reason: got.reason! });
 }
 
 describe('tensor backends', () => {
-  for (const { name, kernels: kx } of available) {
+  for (const { name, kernels: kx, own } of available) {
     testGemm(name, kx);
     testElementwise(name, kx);
     testDecoderStep(name, kx);
     testLookup(name, kx);
+    testByteLookups(name, kx, own);
   }
   for (const { name, reason } of unavailable) {
     const mustWork = name === 'onednn' && dnnlInstalled;
@@ -394,7 +449,7 @@ describe('tensor backends', () => {
     assert.equal(name, available[0]?.name ?? 'js');
     assert.equal(activeBackend().name, name);
     const kx = kernels();
-    for (const f of ['lstmCellF32', 'quantizeU8', 'requantizeF32', 'attentionF32', 'logSoftmaxTopKF32', 'pairLookupF32'] as const) assert.equal(typeof kx[f], 'function');
+    for (const f of ['lstmCellF32', 'quantizeU8', 'requantizeF32', 'attentionF32', 'logSoftmaxTopKF32', 'pairLookupF32', 'attentionScoresU8', 'lstmTailU8'] as const) assert.equal(typeof kx[f], 'function');
     await selectBackend('js');
   });
 });

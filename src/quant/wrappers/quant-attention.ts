@@ -14,6 +14,7 @@
  * result is the same float32 scores as the op-by-op chain (test/quant/quant-attention.test.ts).
  * Nothing may observe these ops (their hooks would not run).
  */
+import { kernels } from '../../tensor/backend.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Op } from '../../model/module.js';
 import { Tanh } from '../../model/ops.js';
@@ -108,18 +109,7 @@ export class FusedQuantScores implements AttentionScoresKernel {
       this.lastKeyBytes = uk;
     }
     this.nbPair.quantizers[1].run(bn, U, ub);
-    const codes = this.qkPair.codes();
-    const chain = this.chainTable();
-    for (let r = 0; r < R; r++) {
-      const s = rowSentence[r]!;
-      const qo = r * U;
-      const len = lengths ? Math.min(lengths[s]!, T) : T;
-      for (let j = 0; j < len; j++) {
-        const ko = (s * T + j) * U;
-        const o = (r * T + j) * U;
-        for (let h = 0; h < U; h++) ut[o + h] = chain[(ub[h]! << 8) | codes[(uq[qo + h]! << 8) | uk[ko + h]!]!]!;
-      }
-    }
+    kernels().attentionScoresU8(R, T, U, uq, uk, rowSentence, lengths ?? null, ub, this.qkPair.codes(), this.chainTable(), ut);
     return this.score.forwardBytes(ut.subarray(0, R * T * U), R * T, a);
   }
 }

@@ -15,6 +15,7 @@
  * tail is a few byte gathers per element instead of eleven float32 tensors, with the same float32
  * results as the ops (test/quant/quant-lstm-tail.test.ts). Nothing may observe these ops.
  */
+import { kernels } from '../../tensor/backend.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Op } from '../../model/module.js';
 import { Sigmoid, Tanh } from '../../model/ops.js';
@@ -65,7 +66,7 @@ export class FusedQuantLstmTail implements LstmTailKernel {
   private readonly inputCodes: Uint8Array;
   /** eltwiseadd_cell code per (cell_forget code, cell_input code). */
   private readonly cellCodes: Uint8Array;
-  /** Dequantized c per cell code. */
+  /** Dequantized c per cell code (256 entries, zero beyond the range's codes). */
   private readonly cValues: Float32Array;
   /** Dequantized h per (o gate code, cell code). */
   private readonly hValues: Float32Array;
@@ -91,8 +92,11 @@ export class FusedQuantLstmTail implements LstmTailKernel {
     // Product code → eltwiseadd_cell's input byte; cell code → eltwisemult_hidden's byte of tanh(c).
     const aF = byteMap(dequantized(mf), null, ac.pair.quantizers[0]);
     const aI = byteMap(dequantized(mi), null, ac.pair.quantizers[1]);
-    this.cValues = dequantized(ac);
-    const uTc = byteMap(this.cValues, ops.act_h, mh.pair.quantizers[1]);
+    const c = dequantized(ac);
+    // 256 entries whatever the bit width: the lookup kernel may be handed any byte code.
+    this.cValues = new Float32Array(256);
+    this.cValues.set(c);
+    const uTc = byteMap(c, ops.act_h, mh.pair.quantizers[1]);
     this.forgetCodes = compose(uF, identity, mf.pair.codes());
     this.inputCodes = compose(uI, uG, mi.pair.codes());
     this.cellCodes = compose(aF, aI, ac.pair.codes());
@@ -126,20 +130,7 @@ export class FusedQuantLstmTail implements LstmTailKernel {
     this.gate.quantizers[0].run(gx, n * G, ux);
     this.gate.quantizers[1].run(gh, n * G, uh);
     this.forgetQ.quantizers[1].run(cPrev, n * H, uc);
-    for (let r = 0; r < n; r++) {
-      const go = r * G;
-      const co = r * H;
-      for (let j = 0; j < H; j++) {
-        const gi = go + j;
-        const zi = gateCodes[(ux[gi]! << 8) | uh[gi]!]!;
-        const zf = gateCodes[(ux[gi + H]! << 8) | uh[gi + H]!]!;
-        const zg = gateCodes[(ux[gi + 2 * H]! << 8) | uh[gi + 2 * H]!]!;
-        const zo = gateCodes[(ux[gi + 3 * H]! << 8) | uh[gi + 3 * H]!]!;
-        const cc = cellCodes[(forgetCodes[(zf << 8) | uc[co + j]!]! << 8) | inputCodes[(zi << 8) | zg]!]!;
-        cOut[co + j] = cValues[cc]!;
-        hOut[co + j] = hValues[(zo << 8) | cc]!;
-      }
-    }
+    kernels().lstmTailU8(n, H, ux, uh, uc, gateCodes, forgetCodes, inputCodes, cellCodes, cValues, hValues, hOut, cOut);
     return true;
   }
 }

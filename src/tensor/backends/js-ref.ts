@@ -222,6 +222,55 @@ export const jsRefKernels: AllKernels = {
     checkSize('pairLookupF32 out', out.length, count);
     for (let i = 0; i < count; i++) out[i] = table[(u0[i % p0]! << 8) | u1[i % p1]!]!;
   },
+
+  attentionScoresU8(R, T, U, uq, uk, rowSentence, lengths, ub, codes, chain, ut) {
+    checkSize('attentionScoresU8 uq', uq.length, R * U);
+    checkSize('attentionScoresU8 rowSentence', rowSentence.length, R);
+    checkSize('attentionScoresU8 ub', ub.length, U);
+    checkSize('attentionScoresU8 codes', codes.length, 65536);
+    checkSize('attentionScoresU8 chain', chain.length, 65536);
+    checkSize('attentionScoresU8 ut', ut.length, R * T * U);
+    const S = T * U > 0 ? Math.floor(uk.length / (T * U)) : 0;
+    for (let r = 0; r < R; r++) {
+      const s = rowSentence[r]!;
+      if (T * U > 0 && !(s >= 0 && s < S)) throw new RangeError(`attentionScoresU8: rowSentence[${r}] = ${s} is outside the ${S} sentences of uk.`);
+      if (lengths && !(s < lengths.length)) throw new RangeError(`attentionScoresU8: rowSentence[${r}] = ${s} has no entry in lengths (length ${lengths.length}).`);
+      const qo = r * U;
+      const len = lengths ? Math.min(lengths[s]!, T) : T;
+      for (let j = 0; j < len; j++) {
+        const ko = (s * T + j) * U;
+        const o = (r * T + j) * U;
+        for (let h = 0; h < U; h++) ut[o + h] = chain[(ub[h]! << 8) | codes[(uq[qo + h]! << 8) | uk[ko + h]!]!]!;
+      }
+    }
+  },
+
+  lstmTailU8(n, H, ux, uh, uc, gateCodes, forgetCodes, inputCodes, cellCodes, cValues, hValues, hOut, cOut) {
+    const G = 4 * H;
+    checkSize('lstmTailU8 ux', ux.length, n * G);
+    checkSize('lstmTailU8 uh', uh.length, n * G);
+    checkSize('lstmTailU8 uc', uc.length, n * H);
+    for (const [what, t] of [['gateCodes', gateCodes], ['forgetCodes', forgetCodes], ['inputCodes', inputCodes], ['cellCodes', cellCodes], ['hValues', hValues]] as const) {
+      checkSize(`lstmTailU8 ${what}`, t.length, 65536);
+    }
+    checkSize('lstmTailU8 cValues', cValues.length, 256);
+    checkSize('lstmTailU8 hOut', hOut.length, n * H);
+    checkSize('lstmTailU8 cOut', cOut.length, n * H);
+    for (let r = 0; r < n; r++) {
+      const go = r * G;
+      const co = r * H;
+      for (let j = 0; j < H; j++) {
+        const gi = go + j;
+        const zi = gateCodes[(ux[gi]! << 8) | uh[gi]!]!;
+        const zf = gateCodes[(ux[gi + H]! << 8) | uh[gi + H]!]!;
+        const zg = gateCodes[(ux[gi + 2 * H]! << 8) | uh[gi + 2 * H]!]!;
+        const zo = gateCodes[(ux[gi + 3 * H]! << 8) | uh[gi + 3 * H]!]!;
+        const cc = cellCodes[(forgetCodes[(zf << 8) | uc[co + j]!]! << 8) | inputCodes[(zi << 8) | zg]!]!;
+        cOut[co + j] = cValues[cc]!;
+        hOut[co + j] = hValues[(zo << 8) | cc]!;
+      }
+    }
+  },
 };
 
 /** Score of padded source positions in attentionF32 (the float16 minimum, as the reference). */

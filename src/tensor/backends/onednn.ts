@@ -30,6 +30,8 @@ interface NativeAddon {
   attentionF32?: Kernels['attentionF32'];
   logSoftmaxTopKF32?: Kernels['logSoftmaxTopKF32'];
   pairLookupF32?: Kernels['pairLookupF32'];
+  attentionScoresU8?: Kernels['attentionScoresU8'];
+  lstmTailU8?: Kernels['lstmTailU8'];
 }
 
 interface NativePacked {
@@ -137,6 +139,8 @@ function makeKernels(addon: NativeAddon): Kernels {
     ...(addon.attentionF32 ? { attentionF32: addon.attentionF32 } : {}),
     ...(addon.logSoftmaxTopKF32 ? { logSoftmaxTopKF32: addon.logSoftmaxTopKF32 } : {}),
     ...(addon.pairLookupF32 ? { pairLookupF32: addon.pairLookupF32 } : {}),
+    ...(addon.attentionScoresU8 ? { attentionScoresU8: addon.attentionScoresU8 } : {}),
+    ...(addon.lstmTailU8 ? { lstmTailU8: addon.lstmTailU8 } : {}),
   };
 }
 
