@@ -33,6 +33,38 @@ function broadcastStrides(shape: readonly number[], outShape: readonly number[])
 }
 
 /**
+ * Visit every element of the broadcast of shapes `a` and `b` to `shape` (from broadcastShape), in
+ * row-major order, with the flat offsets of the elements it reads in each input. The general case of
+ * every broadcasting element-wise op (float and integer paths share it); callers handle equal shapes
+ * and suffix broadcasts with plain loops first.
+ */
+export function forEachBroadcast(
+  a: readonly number[],
+  b: readonly number[],
+  shape: readonly number[],
+  visit: (i: number, ia: number, ib: number) => void,
+): void {
+  const sa = broadcastStrides(a, shape);
+  const sb = broadcastStrides(b, shape);
+  const idx = new Array<number>(shape.length).fill(0);
+  const n = numel(shape);
+  let ia = 0;
+  let ib = 0;
+  for (let i = 0; i < n; i++) {
+    visit(i, ia, ib);
+    for (let d = shape.length - 1; d >= 0; d--) {
+      idx[d]!++;
+      ia += sa[d]!;
+      ib += sb[d]!;
+      if (idx[d]! < shape[d]!) break;
+      ia -= sa[d]! * shape[d]!;
+      ib -= sb[d]! * shape[d]!;
+      idx[d] = 0;
+    }
+  }
+}
+
+/**
  * out[i] = fn(a[ia], b[ib]) with broadcasting. Fast paths for equal shapes and for `b` broadcast
  * along leading dimensions only (a bias vector); a general strided walk otherwise.
  */
@@ -50,23 +82,9 @@ export function binaryOp(a: Tensor, b: Tensor, fn: (x: number, y: number) => num
     for (let i = 0; i < out.length; i++) out[i] = fn(ad[i]!, bd[i % m]!);
     return new Tensor(out, shape);
   }
-  const sa = broadcastStrides(a.shape, shape);
-  const sb = broadcastStrides(b.shape, shape);
-  const idx = new Array<number>(shape.length).fill(0);
-  let ia = 0;
-  let ib = 0;
-  for (let i = 0; i < out.length; i++) {
+  forEachBroadcast(a.shape, b.shape, shape, (i, ia, ib) => {
     out[i] = fn(ad[ia]!, bd[ib]!);
-    for (let d = shape.length - 1; d >= 0; d--) {
-      idx[d]!++;
-      ia += sa[d]!;
-      ib += sb[d]!;
-      if (idx[d]! < shape[d]!) break;
-      ia -= sa[d]! * shape[d]!;
-      ib -= sb[d]! * shape[d]!;
-      idx[d] = 0;
-    }
-  }
+  });
   return new Tensor(out, shape);
 }
 

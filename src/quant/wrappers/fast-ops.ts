@@ -14,7 +14,7 @@
  * the output tensor).
  */
 import { kernels } from '../../tensor/backend.js';
-import { broadcastShape } from '../../tensor/ops.js';
+import { broadcastShape, forEachBroadcast } from '../../tensor/ops.js';
 import { numel } from '../../tensor/tensor.js';
 import { dequantize, quantize, type IntRange } from '../qtypes.js';
 import type { QParams } from '../qparams.js';
@@ -112,33 +112,9 @@ export function pairLookup(
   if (n0 === n && n1 === n) return kernels().pairLookupF32(u0, n, u1, n, n, table, out);
   if (n0 === n && n1 > 0 && isSuffix(s1, shape)) return kernels().pairLookupF32(u0, n, u1, n1, n, table, out);
   if (n1 === n && n0 > 0 && isSuffix(s0, shape)) return kernels().pairLookupF32(u0, n0, u1, n, n, table, out);
-  const st0 = strides(s0, shape);
-  const st1 = strides(s1, shape);
-  const idx = new Array<number>(shape.length).fill(0);
-  let i0 = 0;
-  let i1 = 0;
-  for (let i = 0; i < n; i++) {
+  forEachBroadcast(s0, s1, shape, (i, i0, i1) => {
     out[i] = table[(u0[i0]! << 8) | u1[i1]!]!;
-    for (let d = shape.length - 1; d >= 0; d--) {
-      idx[d]!++;
-      i0 += st0[d]!;
-      i1 += st1[d]!;
-      if (idx[d]! < shape[d]!) break;
-      i0 -= st0[d]! * shape[d]!;
-      i1 -= st1[d]! * shape[d]!;
-      idx[d] = 0;
-    }
-  }
-}
-
-function strides(shape: readonly number[], outShape: readonly number[]): number[] {
-  const s = new Array<number>(outShape.length).fill(0);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[outShape.length - shape.length + i] = shape[i] === 1 ? 0 : acc;
-    acc *= shape[i]!;
-  }
-  return s;
+  });
 }
 
 /** Float32 values holding integers → Int32Array (the integer path's output). */

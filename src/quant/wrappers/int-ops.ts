@@ -1,13 +1,12 @@
 /**
- * Integer helpers of the quantized wrappers: broadcasting combine and concatenation over integer
- * arrays, and the zero-point decomposition around the u8·s8 kernel. Integer values are exact: sums
- * are formed in float64 (exact below 2^53) and clamped to the accumulator range by the callers.
+ * Integer helpers of the quantized wrappers: broadcasting combine over integer arrays, and the
+ * zero-point decomposition around the u8·s8 kernel. Integer values are exact: sums are formed in
+ * float64 (exact below 2^53) and clamped to the accumulator range by the callers.
  */
-import { broadcastShape } from '../../tensor/ops.js';
+import { broadcastShape, forEachBroadcast } from '../../tensor/ops.js';
 import { numel } from '../../tensor/tensor.js';
 import { kernels } from '../../tensor/backend.js';
 import type { Kernels, PackedS8 } from '../../tensor/kernels.js';
-
 
 /** out = fn(a, b) element-wise with NumPy broadcasting (general strided walk). */
 export function broadcastCombine(
@@ -20,67 +19,9 @@ export function broadcastCombine(
     for (let i = 0; i < out.length; i++) out[i] = fn(a[i]!, b[i]!);
     return { data: out, shape };
   }
-  const sa = strides(aShape, shape);
-  const sb = strides(bShape, shape);
-  const idx = new Array<number>(shape.length).fill(0);
-  let ia = 0;
-  let ib = 0;
-  for (let i = 0; i < out.length; i++) {
+  forEachBroadcast(aShape, bShape, shape, (i, ia, ib) => {
     out[i] = fn(a[ia]!, b[ib]!);
-    for (let d = shape.length - 1; d >= 0; d--) {
-      idx[d]!++;
-      ia += sa[d]!;
-      ib += sb[d]!;
-      if (idx[d]! < shape[d]!) break;
-      ia -= sa[d]! * shape[d]!;
-      ib -= sb[d]! * shape[d]!;
-      idx[d] = 0;
-    }
-  }
-  return { data: out, shape };
-}
-
-function strides(shape: readonly number[], outShape: readonly number[]): number[] {
-  const s = new Array<number>(outShape.length).fill(0);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[outShape.length - shape.length + i] = shape[i] === 1 ? 0 : acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
-
-/** Throws the FP32 op's RangeError if the shapes cannot broadcast. */
-export function broadcastCheck(a: readonly number[], b: readonly number[]): number[] {
-  return broadcastShape(a, b);
-}
-
-/** Concatenate integer tensors along `dim` (negative counts from the end). */
-export function concatInt(parts: readonly { data: Int32Array; shape: readonly number[] }[], dim: number): { data: Int32Array; shape: number[] } {
-  const first = parts[0];
-  if (!first) throw new RangeError('concat: no tensors given');
-  const rank = first.shape.length;
-  const axis = dim < 0 ? rank + dim : dim;
-  for (const t of parts) {
-    if (t.shape.length !== rank || t.shape.some((s, i) => i !== axis && s !== first.shape[i])) {
-      throw new RangeError(`concat: shapes [${first.shape.join(', ')}] and [${t.shape.join(', ')}] differ outside dim ${dim}`);
-    }
-  }
-  const outer = numel(first.shape.slice(0, axis));
-  const inner = numel(first.shape.slice(axis + 1));
-  const widths = parts.map((t) => t.shape[axis]! * inner);
-  const total = widths.reduce((s, w) => s + w, 0);
-  const out = new Int32Array(outer * total);
-  for (let o = 0; o < outer; o++) {
-    let off = o * total;
-    parts.forEach((t, i) => {
-      const w = widths[i]!;
-      out.set(t.data.subarray(o * w, o * w + w), off);
-      off += w;
-    });
-  }
-  const shape = [...first.shape];
-  shape[axis] = total / inner;
+  });
   return { data: out, shape };
 }
 
