@@ -38,6 +38,8 @@ export interface ResultRow {
   finished_at: string;
   /** settingsHash() of what the row depends on besides the config itself. */
   settings_hash: string;
+  /** Hash of what the row depends on through its configuration (config file text, statistics). */
+  config_hash?: string;
   /** Position of the configuration in the sweep's list (tables sort by it). */
   order?: number;
   /** Optional per-module quantization error (e.g. relative L2 vs FP32 output), charted by the report. */
@@ -163,6 +165,7 @@ export function validateRow(value: unknown, where: string): ResultRow {
     if (!ok(obj[key])) throw new QnmtError('results/bad-row', `${where}: key '${key}' is missing or has the wrong type (found ${JSON.stringify(obj[key])})`);
   }
   if (obj['order'] !== undefined && typeof obj['order'] !== 'number') throw new QnmtError('results/bad-row', `${where}: key 'order' must be a number`);
+  if (obj['config_hash'] !== undefined && typeof obj['config_hash'] !== 'string') throw new QnmtError('results/bad-row', `${where}: key 'config_hash' must be a string`);
   const me = obj['module_errors'];
   if (me !== undefined && (me === null || typeof me !== 'object' || Object.values(me).some((v) => typeof v !== 'number' && v !== null))) {
     throw new QnmtError('results/bad-row', `${where}: key 'module_errors' must map module names to numbers (or null)`);

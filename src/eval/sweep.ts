@@ -96,9 +96,17 @@ export async function runSweep(options: SweepOptions): Promise<ResultRow[]> {
   const ckpt = await openCheckpoint(options.model);
   const rows: ResultRow[] = [];
 
-  const evaluate = async (name: string, order: number, hash: string, build: () => BuiltModel, describe: Omit<ResultRow, 'bleu' | 'bleu_line' | 'seconds' | 'hyp_path' | 'finished_at' | 'settings_hash' | 'order' | 'config'>) => {
+  // Rows of one sweep share the settings hash (model, data, search); a config's own inputs go into config_hash.
+  const hash = settingsHash(common);
+  const evaluate = async (
+    name: string,
+    order: number,
+    configHash: string,
+    build: () => BuiltModel,
+    describe: Pick<ResultRow, 'precision' | 'mode' | 'per_channel' | 'clip_acts' | 'overrides'>,
+  ) => {
     const old = finished.get(name);
-    if (old && old.settings_hash === hash) {
+    if (old && old.settings_hash === hash && old.config_hash === configHash) {
       emit({ kind: 'skip', config: name, row: old, reason: 'already finished with the same settings' });
       rows.push(old);
       return;
@@ -126,6 +134,7 @@ export async function runSweep(options: SweepOptions): Promise<ResultRow[]> {
       hyp_path: hypPath,
       finished_at: new Date().toISOString(),
       settings_hash: hash,
+      config_hash: configHash,
       order,
       ...(moduleErrors ? { module_errors: moduleErrors } : {}),
     };
@@ -135,7 +144,7 @@ export async function runSweep(options: SweepOptions): Promise<ResultRow[]> {
   };
 
   if (options.fp32 !== false) {
-    await evaluate(FP32_CONFIG, 0, settingsHash({ ...common, config: FP32_CONFIG }), () => ({ model: fp32Model(ckpt) }), {
+    await evaluate(FP32_CONFIG, 0, settingsHash({ config: FP32_CONFIG }), () => ({ model: fp32Model(ckpt) }), {
       precision: 'FP32', mode: null, per_channel: null, clip_acts: null, overrides: null,
     });
   }
@@ -143,8 +152,8 @@ export async function runSweep(options: SweepOptions): Promise<ResultRow[]> {
 
   const { stats, statsSha } = await obtainStats(options, ckpt, lines, common, search, emit);
   for (const [i, c] of configs.entries()) {
-    const hash = settingsHash({ ...common, config_sha256: sha256(c.text), stats_sha256: statsSha });
-    await evaluate(c.name, i + 1, hash, () => {
+    const configHash = settingsHash({ config_sha256: sha256(c.text), stats_sha256: statsSha });
+    await evaluate(c.name, i + 1, configHash, () => {
       const { model, prepared } = quantizedModel(ckpt, c.config, stats);
       for (const w of prepared.warnings) emit({ kind: 'warning', message: `${c.path}: ${w}` });
       return { model, wrappers: prepared.modules };

@@ -27,7 +27,7 @@ function sweepArgs(out: string, extra: string[] = []): string[] {
 
 interface TableJson {
   fp32_bleu: number;
-  rows: { config: string; bleu: number; seconds: number; bleu_line: string }[];
+  rows: { config: string; bleu: number; seconds: number; bleu_line: string; settings_hash: string }[];
 }
 
 function tableOf(out: string): TableJson {
@@ -49,6 +49,8 @@ test('sweep prints the study table and --json gives rows with config, bleu and s
     assert.ok(row.seconds > 0);
   }
   assert.match(readFileSync(join(reference, 'table.md'), 'utf8'), /\| Precision \| Mode \| Per-Channel \| Clip Activations \| BLEU \|/);
+  // One model, input and search: every row carries the same settings hash (the report checks it).
+  assert.equal(new Set(json.rows.map((row) => row.settings_hash)).size, 1);
   // Each row's hypotheses are kept next to it.
   for (const row of json.rows) assert.ok(existsSync(join(reference, 'hyp', `${row.config}.detok.de`)));
 });
