@@ -8,7 +8,7 @@ import { Op } from '../../model/module.js';
 import { QnmtError } from '../../errors.js';
 import { saturationRange } from '../clip.js';
 import { approxScale, paramsFromRange, type QParams } from '../qparams.js';
-import { type ClipMode, type IntRange, type QuantMode, type WrapperType, dequantize, quantize } from '../qtypes.js';
+import { type ClipMode, type IntRange, type QuantMode, type WrapperType, accumRange, dequantize, intRange, quantize } from '../qtypes.js';
 import type { StatsRecord } from '../stats.js';
 
 /** Effective settings of one module: quantizer defaults with its override applied (spec §5.2, §7). */
@@ -69,6 +69,39 @@ export function activationParams(rec: StatsRecord, s: ModuleQuantSettings, where
     throw new QnmtError('quant/bad-range', `${where}: cannot derive quantization parameters: ${(e as Error).message}.`);
   }
   return s.scaleApproxMultBits === null ? p : { ...p, scale: approxScale(p.scale, s.scaleApproxMultBits) };
+}
+
+/**
+ * The parameters of a product of quantized inputs (EltwiseMult §6.4, Matmul/BatchMatmul §6.5): each
+ * input's and the output's activation params, the accumulator scale s_a = Π s_i (float32 product in
+ * input order), the requantization factor s_y / s_a (float32 division, then the optional §2.4
+ * approximation) and the integer ranges.
+ */
+export interface ProductParams {
+  readonly inputParams: readonly QParams[];
+  readonly outputParams: QParams;
+  readonly accumScale: number;
+  readonly requantScale: number;
+  readonly actRange: IntRange;
+  readonly accRange: IntRange;
+}
+
+export function productParams(
+  moduleName: string,
+  settings: ModuleQuantSettings,
+  stats: { inputs: readonly StatsRecord[]; output: StatsRecord },
+): ProductParams {
+  const inputParams = stats.inputs.map((r, i) => activationParams(r, settings, `${moduleName}.inputs.${i}`));
+  const outputParams = activationParams(stats.output, settings, `${moduleName}.output`);
+  const accumScale = inputParams.slice(1).reduce((acc, p) => Math.fround(acc * p.scale), inputParams[0]?.scale ?? 1);
+  return {
+    inputParams,
+    outputParams,
+    accumScale,
+    requantScale: approxScale(Math.fround(outputParams.scale / accumScale), settings.scaleApproxMultBits),
+    actRange: intRange(settings.mode, settings.bitsActivations),
+    accRange: accumRange(settings.bitsAccum),
+  };
 }
 
 /** Q(x) of every element (spec §2.1). */

@@ -9,10 +9,10 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import type { EltwiseMult } from '../../model/ops.js';
-import { accumRange, clamp, intRange, requantize, type IntRange } from '../qtypes.js';
-import { approxScale, type QParams } from '../qparams.js';
+import { clamp, requantize, type IntRange } from '../qtypes.js';
+import type { QParams } from '../qparams.js';
 import type { StatsRecord } from '../stats.js';
-import { QuantWrapper, activationParams, qparamsJson, quantizeArray, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
+import { QuantWrapper, productParams, qparamsJson, quantizeArray, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
 import { broadcastCombine } from './int-ops.js';
 import { PairTableOp, toInt32 } from './fast-ops.js';
 
@@ -29,12 +29,13 @@ export class QuantEltwiseMult extends QuantWrapper<EltwiseMult> {
 
   constructor(wrapped: EltwiseMult, moduleName: string, settings: ModuleQuantSettings, stats: { inputs: readonly StatsRecord[]; output: StatsRecord }) {
     super(wrapped, moduleName, settings);
-    this.inputParams = stats.inputs.map((r, i) => activationParams(r, settings, `${moduleName}.inputs.${i}`));
-    this.outputParams = activationParams(stats.output, settings, `${moduleName}.output`);
-    this.accumScale = this.inputParams.slice(1).reduce((s, p) => Math.fround(s * p.scale), this.inputParams[0]?.scale ?? 1);
-    this.requantScale = approxScale(Math.fround(this.outputParams.scale / this.accumScale), settings.scaleApproxMultBits);
-    this.actRange = intRange(settings.mode, settings.bitsActivations);
-    this.accRange = accumRange(settings.bitsAccum);
+    const pp = productParams(moduleName, settings, stats);
+    this.inputParams = pp.inputParams;
+    this.outputParams = pp.outputParams;
+    this.accumScale = pp.accumScale;
+    this.requantScale = pp.requantScale;
+    this.actRange = pp.actRange;
+    this.accRange = pp.accRange;
     if (this.inputParams.length === 2) {
       const [p0, p1] = this.inputParams as [QParams, QParams];
       const acc = this.accRange;

@@ -15,10 +15,10 @@
 import { Tensor } from '../../tensor/tensor.js';
 import { kernels } from '../../tensor/backend.js';
 import type { Matmul } from '../../model/ops.js';
-import { accumRange, clamp, intRange, quantize, requantize, type IntRange } from '../qtypes.js';
-import { approxScale, type QParams } from '../qparams.js';
+import { clamp, quantize, requantize, type IntRange } from '../qtypes.js';
+import type { QParams } from '../qparams.js';
 import type { StatsRecord } from '../stats.js';
-import { QuantWrapper, activationParams, qparamsJson, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
+import { QuantWrapper, productParams, qparamsJson, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
 import { S8Operand, gemmWithZeroPoints } from './int-ops.js';
 import { ByteQuantizer, growI32, growU8, isF32 } from './fast-ops.js';
 
@@ -49,15 +49,13 @@ export class QuantMatmul extends QuantWrapper<Matmul> {
   constructor(wrapped: Matmul, moduleName: string, settings: ModuleQuantSettings, stats: { inputs: readonly StatsRecord[]; output: StatsRecord }) {
     super(wrapped, moduleName, settings);
     if (stats.inputs.length !== 2) throw new RangeError(`Matmul ${moduleName}: statistics have ${stats.inputs.length} inputs, expected 2`);
-    this.inputParams = [
-      activationParams(stats.inputs[0]!, settings, `${moduleName}.inputs.0`),
-      activationParams(stats.inputs[1]!, settings, `${moduleName}.inputs.1`),
-    ];
-    this.outputParams = activationParams(stats.output, settings, `${moduleName}.output`);
-    this.accumScale = Math.fround(this.inputParams[0].scale * this.inputParams[1].scale);
-    this.requantScale = approxScale(Math.fround(this.outputParams.scale / this.accumScale), settings.scaleApproxMultBits);
-    this.actRange = intRange(settings.mode, settings.bitsActivations);
-    this.accRange = accumRange(settings.bitsAccum);
+    const pp = productParams(moduleName, settings, stats);
+    this.inputParams = pp.inputParams as [QParams, QParams];
+    this.outputParams = pp.outputParams;
+    this.accumScale = pp.accumScale;
+    this.requantScale = pp.requantScale;
+    this.actRange = pp.actRange;
+    this.accRange = pp.accRange;
     this.quantizer = new ByteQuantizer(this.inputParams[0], this.actRange);
     this.factor = Float32Array.of(this.requantScale);
     this.canFast = isF32(this.requantScale) && isF32(this.outputParams.scale) && isF32(this.outputParams.zeroPoint);
