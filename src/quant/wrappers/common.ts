@@ -154,6 +154,17 @@ export abstract class QuantWrapper<T extends Op = Op> extends Op {
 
   abstract describe(): WrapperDescription;
 
+  /** The description fields every activation-quantizing wrapper shares (spec §6.1: its input and output params). */
+  protected describeActivations(inputParams: readonly QParams[]): WrapperDescription {
+    return {
+      wrapper: this.type,
+      mode: this.settings.mode,
+      clip_acts: this.settings.clipActs,
+      inputs: Object.fromEntries(inputParams.map((p, i) => [String(i), qparamsJson(p)])),
+      output: qparamsJson(this.outputParams),
+    };
+  }
+
   protected checkInputCount(inputs: readonly Tensor[], expected: number): void {
     if (inputs.length !== expected) {
       throw new RangeError(`${this.type} wrapper ${this.moduleName}: got ${inputs.length} inputs, its statistics have ${expected}`);

@@ -14,7 +14,7 @@ import type { BatchMatmul } from '../../model/ops.js';
 import { requantize, type IntRange } from '../qtypes.js';
 import type { QParams } from '../qparams.js';
 import type { StatsRecord } from '../stats.js';
-import { QuantWrapper, productParams, qparamsJson, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
+import { QuantWrapper, productParams, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
 import { ByteQuantizer, growF64, growI32, growU8, isF32 } from './fast-ops.js';
 
 export class QuantBatchMatmul extends QuantWrapper<BatchMatmul> {
@@ -146,11 +146,7 @@ export class QuantBatchMatmul extends QuantWrapper<BatchMatmul> {
 
   describe(): WrapperDescription {
     return {
-      wrapper: this.type,
-      mode: this.settings.mode,
-      clip_acts: this.settings.clipActs,
-      inputs: { '0': qparamsJson(this.inputParams[0]), '1': qparamsJson(this.inputParams[1]) },
-      output: qparamsJson(this.outputParams),
+      ...this.describeActivations(this.inputParams),
       accum_scale: this.accumScale,
       output_requant_scale: this.requantScale,
     };

@@ -11,7 +11,7 @@ import type { Concat } from '../../model/ops.js';
 import { intRange, requantize, type IntRange } from '../qtypes.js';
 import { approxScale, type QParams } from '../qparams.js';
 import type { StatsRecord } from '../stats.js';
-import { QuantWrapper, activationParams, qparamsJson, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
+import { QuantWrapper, activationParams, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
 import { ByteQuantizer, growU8, outputValues, singleTable, toInt32 } from './fast-ops.js';
 
 export class QuantConcat extends QuantWrapper<Concat> {
@@ -95,11 +95,7 @@ export class QuantConcat extends QuantWrapper<Concat> {
 
   describe(): WrapperDescription {
     return {
-      wrapper: this.type,
-      mode: this.settings.mode,
-      clip_acts: this.settings.clipActs,
-      inputs: Object.fromEntries(this.inputParams.map((p, i) => [String(i), qparamsJson(p)])),
-      output: qparamsJson(this.outputParams),
+      ...this.describeActivations(this.inputParams),
       input_requant_scales: [...this.inputRequantScales],
     };
   }

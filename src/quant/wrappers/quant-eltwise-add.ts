@@ -12,7 +12,7 @@ import type { EltwiseAdd } from '../../model/ops.js';
 import { accumRange, clamp, intRange, requantize, roundHalfEven, type IntRange } from '../qtypes.js';
 import { approxScale, type QParams } from '../qparams.js';
 import type { StatsRecord } from '../stats.js';
-import { QuantWrapper, activationParams, qparamsJson, quantizeArray, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
+import { QuantWrapper, activationParams, quantizeArray, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
 import { broadcastCombine } from './int-ops.js';
 import { PairTableOp, toInt32 } from './fast-ops.js';
 import type { Op } from '../../model/module.js';
@@ -92,11 +92,7 @@ export class QuantEltwiseAdd extends QuantWrapper<EltwiseAdd> implements Attenti
 
   describe(): WrapperDescription {
     return {
-      wrapper: this.type,
-      mode: this.settings.mode,
-      clip_acts: this.settings.clipActs,
-      inputs: Object.fromEntries(this.inputParams.map((p, i) => [String(i), qparamsJson(p)])),
-      output: qparamsJson(this.outputParams),
+      ...this.describeActivations(this.inputParams),
       input_requant_scales: [...this.inputRequantScales],
     };
   }

@@ -12,7 +12,7 @@ import type { EltwiseMult } from '../../model/ops.js';
 import { clamp, requantize, type IntRange } from '../qtypes.js';
 import type { QParams } from '../qparams.js';
 import type { StatsRecord } from '../stats.js';
-import { QuantWrapper, productParams, qparamsJson, quantizeArray, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
+import { QuantWrapper, productParams, quantizeArray, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
 import { broadcastCombine } from './int-ops.js';
 import { PairTableOp, toInt32 } from './fast-ops.js';
 
@@ -79,11 +79,7 @@ export class QuantEltwiseMult extends QuantWrapper<EltwiseMult> {
 
   describe(): WrapperDescription {
     return {
-      wrapper: this.type,
-      mode: this.settings.mode,
-      clip_acts: this.settings.clipActs,
-      inputs: Object.fromEntries(this.inputParams.map((p, i) => [String(i), qparamsJson(p)])),
-      output: qparamsJson(this.outputParams),
+      ...this.describeActivations(this.inputParams),
       accum_scale: this.accumScale,
       output_requant_scale: this.requantScale,
     };

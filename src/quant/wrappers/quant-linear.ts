@@ -22,7 +22,7 @@ import type { Linear } from '../../model/ops.js';
 import { accumRange, clamp, intRange, quantize, requantize, type IntRange } from '../qtypes.js';
 import { approxScale, quantizeBias, weightParams, type QParams } from '../qparams.js';
 import type { StatsRecord } from '../stats.js';
-import { QuantWrapper, activationParams, qparamsJson, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
+import { QuantWrapper, activationParams, type ModuleQuantSettings, type QTensor, type WrapperDescription } from './common.js';
 import { S8Operand, gemmWithZeroPoints } from './int-ops.js';
 import { ByteQuantizer, growI32, growU8, isF32 } from './fast-ops.js';
 
@@ -160,11 +160,7 @@ export class QuantLinear extends QuantWrapper<Linear> {
 
   describe(): WrapperDescription {
     return {
-      wrapper: this.type,
-      mode: this.settings.mode,
-      clip_acts: this.settings.clipActs,
-      inputs: { '0': qparamsJson(this.inputParams) },
-      output: qparamsJson(this.outputParams),
+      ...this.describeActivations([this.inputParams]),
       per_channel_weights: this.settings.perChannelWts,
     };
   }
