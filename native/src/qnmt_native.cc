@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace {
 
@@ -32,6 +33,12 @@ using dt = memory::data_type;
 struct Runtime {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
+  // Set by setSplitU8(true) when the CPU's u8×s8 kernels saturate 16-bit pair sums (AVX2 without VNNI:
+  // vpmaddubsw). Products are then exact only for 7-bit activations, so every u8 product is computed
+  // as (A & 127)·W + 128·((A >> 7)·W): two exact GEMMs whose sum is the exact product.
+  bool splitU8 = false;
+  std::vector<uint8_t> lowBits, highBit;
+  std::vector<int32_t> highProduct;
 };
 Runtime *runtime = nullptr;  // created by init(); lives until process exit
 
@@ -240,6 +247,32 @@ void fillRows(TC *c, int64_t m, int64_t n, const float *bias) {
     for (int64_t j = 0; j < n; j++) c[i * n + j] = bias ? static_cast<TC>(bias[j]) : TC(0);
 }
 
+// Exact u8×s8 on CPUs whose kernels saturate 16-bit pair sums (see Runtime::splitU8): the 7 low bits
+// and the top bit of A are multiplied separately; the top-bit GEMM is skipped when no code reaches 128.
+template <typename Run>
+void gemmU8Split(const uint8_t *a, int64_t m, const Packed &p, int32_t *c, Run &run) {
+  const int64_t mk = m * p.k, mn = m * p.n;
+  auto &lo = runtime->lowBits, &hi = runtime->highBit;
+  if (static_cast<int64_t>(lo.size()) < mk) {
+    lo.resize(mk);
+    hi.resize(mk);
+  }
+  int anyHigh = 0;
+#pragma omp parallel for reduction(| : anyHigh) schedule(static)
+  for (int64_t i = 0; i < mk; i++) {
+    lo[i] = a[i] & 127;
+    hi[i] = a[i] >> 7;
+    anyHigh |= hi[i];
+  }
+  run(lo.data(), c);
+  if (!anyHigh) return;
+  auto &hp = runtime->highProduct;
+  if (static_cast<int64_t>(hp.size()) < mn) hp.resize(mn);
+  run(hi.data(), hp.data());
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < mn; i++) c[i] = static_cast<int32_t>(static_cast<uint32_t>(c[i]) + (static_cast<uint32_t>(hp[i]) << 7));
+}
+
 napi_value gemm(napi_env env, napi_callback_info info, bool isFloat) {
   return guarded(env, [&]() -> napi_value {
     Args a = getArgs(env, info, 4);
@@ -276,15 +309,22 @@ napi_value gemm(napi_env env, napi_callback_info info, bool isFloat) {
       return undefinedValue(env);
     }
     Entry &e = entryFor(*p, m, bias != nullptr);
-    e.src.set_data_handle(aData);
-    e.dst.set_data_handle(cData);
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, e.src}, {DNNL_ARG_WEIGHTS, p->weights}, {DNNL_ARG_DST, e.dst}};
-    if (bias) {
-      e.bias.set_data_handle(const_cast<float *>(bias));
-      args.emplace(DNNL_ARG_BIAS, e.bias);
+    auto run = [&](void *src, void *dst) {
+      e.src.set_data_handle(src);
+      e.dst.set_data_handle(dst);
+      std::unordered_map<int, memory> args{{DNNL_ARG_SRC, e.src}, {DNNL_ARG_WEIGHTS, p->weights}, {DNNL_ARG_DST, e.dst}};
+      if (bias) {
+        e.bias.set_data_handle(const_cast<float *>(bias));
+        args.emplace(DNNL_ARG_BIAS, e.bias);
+      }
+      e.prim.execute(runtime->stream, args);
+      runtime->stream.wait();
+    };
+    if (isFloat || !runtime->splitU8) {
+      run(aData, cData);
+    } else {
+      gemmU8Split(static_cast<const uint8_t *>(aData), m, *p, static_cast<int32_t *>(cData), run);
     }
-    e.prim.execute(runtime->stream, args);
-    runtime->stream.wait();
     return undefinedValue(env);
   });
 }
@@ -880,6 +920,17 @@ napi_value Init(napi_env env, napi_callback_info info) {
   });
 }
 
+napi_value SetSplitU8(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a = getArgs(env, info, 1);
+    bool on = false;
+    check(env, napi_get_value_bool(env, a.argv[0], &on), "setSplitU8 expects a boolean");
+    if (!runtime) fail("native kernels used before init()");
+    runtime->splitU8 = on;
+    return undefinedValue(env);
+  });
+}
+
 napi_value MaxThreads(napi_env env, napi_callback_info) {
   napi_value r;
   napi_create_int32(env, omp_get_max_threads(), &r);
@@ -890,6 +941,7 @@ napi_value ModuleInit(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"init", nullptr, Init, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"maxThreads", nullptr, MaxThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setSplitU8", nullptr, SetSplitU8, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"packF32", nullptr, PackF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"gemmF32", nullptr, GemmF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"packS8", nullptr, PackS8, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -5,7 +5,9 @@
  * cores through oneDNN's OpenMP pool. Calls are synchronous and must come from the main thread.
  *
  * `init` throws (so selection falls back to the js kernels) when the addon is not built, does not load,
- * or fails its int8 exactness self-check (CPUs without VNNI may saturate 16-bit intermediates).
+ * or fails its int8 exactness self-check. CPUs without VNNI (AVX2 only) saturate 16-bit pair sums in
+ * u8×s8 products; there the addon splits each activation into its 7 low bits and its top bit (two exact
+ * products, see `int8Mode`).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,6 +22,8 @@ type NativeHandle = { readonly __nativeHandle: unique symbol };
 interface NativeAddon {
   init(threads: number): string;
   maxThreads(): number;
+  /** Absent in addons built from older sources. */
+  setSplitU8?(on: boolean): void;
   packF32(w: Float32Array, n: number, k: number): NativeHandle;
   gemmF32(a: Float32Array, m: number, w: NativeHandle, c: Float32Array, bias?: Float32Array): void;
   packS8(w: Int8Array, n: number, k: number): NativeHandle;
@@ -56,7 +60,10 @@ export function nativeAddonPath(): string {
   return resolve(addonFile);
 }
 
-let loaded: { addon: NativeAddon; version: string } | undefined;
+let loaded: { addon: NativeAddon; version: string; int8Mode: Int8Mode } | undefined;
+
+/** 'direct': one u8×s8 product (VNNI, AMX); 'split7': two 7-bit-exact products (AVX2 without VNNI). */
+export type Int8Mode = 'direct' | 'split7';
 
 function loadAddon(threads: number): NativeAddon {
   const path = nativeAddonPath();
@@ -80,24 +87,39 @@ function loadAddon(threads: number): NativeAddon {
       throw new Error(`native addon not loadable: ${(e as Error).message.split('\n')[0]}`);
     }
     const version = addon.init(threads);
-    selfCheck(addon);
-    loaded = { addon, version };
+    loaded = { addon, version, int8Mode: chooseInt8Mode(addon) };
   }
   loaded.addon.init(threads);
   return loaded.addon;
 }
 
 /**
+ * Use the direct u8×s8 product when it is exact on this CPU, else the split product; throw when neither
+ * is (or the addon predates the split, so it must be rebuilt).
+ */
+function chooseInt8Mode(addon: NativeAddon): Int8Mode {
+  addon.setSplitU8?.(false);
+  const direct = selfCheck(addon);
+  if (direct === undefined) return 'direct';
+  if (!addon.setSplitU8) throw new Error(`${direct}; rebuild the addon (node native/build.mjs --force) for the exact split product`);
+  addon.setSplitU8(true);
+  const split = selfCheck(addon);
+  if (split === undefined) return 'split7';
+  throw new Error(split);
+}
+
+/**
  * Compare a small int8 product whose sums exceed 2^24 and whose pairs exceed the int16 range with an
  * exact loop: catches 16-bit saturation (pre-VNNI kernels) and float conversion in the output path.
+ * Returns what went wrong, or undefined when the product is exact.
  */
-function selfCheck(addon: NativeAddon): void {
+function selfCheck(addon: NativeAddon): string | undefined {
   const m = 3;
   const n = 19;
   const k = 1031;
   const a = new Uint8Array(m * k);
   const w = new Int8Array(n * k);
-  for (let i = 0; i < a.length; i++) a[i] = i % 5 === 0 ? 254 : 255;
+  for (let i = 0; i < a.length; i++) a[i] = i % 5 === 0 ? 254 : i % 7 === 0 ? 3 : 255;
   for (let i = 0; i < w.length; i++) w[i] = i % 3 === 0 ? -128 : 127;
   const c = new Int32Array(m * n);
   addon.gemmU8S8S32(a, m, addon.packS8(w, n, k), c);
@@ -105,11 +127,10 @@ function selfCheck(addon: NativeAddon): void {
     for (let j = 0; j < n; j++) {
       let s = 0;
       for (let p = 0; p < k; p++) s += a[i * k + p]! * w[j * k + p]!;
-      if (c[i * n + j] !== s) {
-        throw new Error(`native int8 GEMM is not exact on this CPU (C[${i},${j}] = ${c[i * n + j]}, expected ${s})`);
-      }
+      if (c[i * n + j] !== s) return `native int8 GEMM is not exact on this CPU (C[${i},${j}] = ${c[i * n + j]}, expected ${s})`;
     }
   }
+  return undefined;
 }
 
 function unwrap(w: PackedF32 | PackedS8): NativeHandle {
@@ -154,4 +175,9 @@ export const onednnBackend: Backend = {
 /** oneDNN version of the loaded addon, e.g. "2.6.3" (undefined before a successful init). */
 export function onednnVersion(): string | undefined {
   return loaded?.version;
+}
+
+/** How u8×s8 products run on this CPU (undefined before a successful init). */
+export function onednnInt8Mode(): Int8Mode | undefined {
+  return loaded?.int8Mode;
 }
