@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { NGRAM_ORDER, type BleuStats } from '../metrics/bleu.js';
 import { QnmtError } from '../errors.js';
 import { isTempName as isTemp, writeFileAtomic } from './atomic-file.js';
 
@@ -44,6 +45,36 @@ export interface ResultRow {
   order?: number;
   /** Optional per-module quantization error (e.g. relative L2 vs FP32 output), charted by the report. */
   module_errors?: Record<string, number | null>;
+  /** Quantizable modules the configuration leaves in FP32 (overrides with all bits null); null for the FP32 row. */
+  fp32_modules?: string[] | null;
+  /** Compute backend and threads the row was timed with, and the machine's host name. */
+  backend?: string;
+  threads?: number;
+  host?: string;
+  /** Corpus BLEU statistics (the sum of `line_stats`). */
+  bleu_stats?: { counts: number[]; totals: number[]; sys_len: number; ref_len: number };
+  /**
+   * BLEU statistics of every input line, in input order, each `[c1..c4, t1..t4, sys_len, ref_len]`
+   * (matched and total n-grams of orders 1–4, hypothesis and reference length): enough to merge rows
+   * of corpus shards and to resample the corpus (paired bootstrap) without the hypotheses.
+   */
+  line_stats?: number[][];
+}
+
+/** Pack line statistics for a row (`line_stats`). */
+export function packLineStats(stats: readonly BleuStats[]): number[][] {
+  return stats.map((s) => [...s.counts, ...s.totals, s.sysLen, s.refLen]);
+}
+
+/** A row's line statistics back as BleuStats, or null when the row has none (rows of older versions). */
+export function unpackLineStats(row: Pick<ResultRow, 'line_stats'>): BleuStats[] | null {
+  return row.line_stats?.map((v) => ({
+    counts: v.slice(0, NGRAM_ORDER),
+    totals: v.slice(NGRAM_ORDER, 2 * NGRAM_ORDER),
+    sysLen: v[2 * NGRAM_ORDER]!,
+    refLen: v[2 * NGRAM_ORDER + 1]!,
+    tokenizedPeriodLines: 0,
+  })) ?? null;
 }
 
 export const rowsDirName = 'rows';
@@ -169,6 +200,15 @@ export function validateRow(value: unknown, where: string): ResultRow {
   const me = obj['module_errors'];
   if (me !== undefined && (me === null || typeof me !== 'object' || Object.values(me).some((v) => typeof v !== 'number' && v !== null))) {
     throw new QnmtError('results/bad-row', `${where}: key 'module_errors' must map module names to numbers (or null)`);
+  }
+  const fm = obj['fp32_modules'];
+  if (fm !== undefined && fm !== null && !(Array.isArray(fm) && fm.every((n) => typeof n === 'string'))) {
+    throw new QnmtError('results/bad-row', `${where}: key 'fp32_modules' must be a list of module names (or null)`);
+  }
+  const ls = obj['line_stats'];
+  const lineWidth = 2 * NGRAM_ORDER + 2;
+  if (ls !== undefined && !(Array.isArray(ls) && ls.every((l) => Array.isArray(l) && l.length === lineWidth && l.every((x) => Number.isInteger(x) && x >= 0)))) {
+    throw new QnmtError('results/bad-row', `${where}: key 'line_stats' must be a list of ${lineWidth} non-negative integers per line`);
   }
   return obj as unknown as ResultRow;
 }

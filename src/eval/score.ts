@@ -3,7 +3,7 @@
  * output is detokenized with Moses' *default* language (en, although the text is German — a
  * reproduced quirk), then corpus BLEU as sacrebleu 1.2.10 `-lc --tokenize intl`.
  */
-import { corpusBleu, type BleuResult } from '../metrics/bleu.js';
+import { bleuFromStats, sumBleuStats, lineBleuStats, type BleuResult, type BleuStats } from '../metrics/bleu.js';
 import { mosesDetokenize } from '../text/moses-detokenizer.js';
 import { QnmtError } from '../errors.js';
 
@@ -14,6 +14,8 @@ export interface ScoredOutput {
   /** Detokenized hypotheses, file order. */
   detok: string[];
   bleu: BleuResult;
+  /** BLEU statistics of each line (their sum gives `bleu`). */
+  lineStats: BleuStats[];
 }
 
 export function scoreJoined(joined: readonly string[], refs: readonly string[], refName = 'reference'): ScoredOutput {
@@ -24,5 +26,6 @@ export function scoreJoined(joined: readonly string[], refs: readonly string[], 
     );
   }
   const detok = joined.map((line) => mosesDetokenize(line, 'en'));
-  return { detok, bleu: corpusBleu(detok, refs, NOTEBOOK_BLEU) };
+  const lineStats = lineBleuStats(detok, [refs], NOTEBOOK_BLEU);
+  return { detok, bleu: bleuFromStats(sumBleuStats(lineStats), NOTEBOOK_BLEU), lineStats };
 }

@@ -5,7 +5,8 @@
  *
  * Nothing is lost on interruption: every finished configuration is written at once (atomic row file
  * plus its hypotheses), the calibration statistics too, and a resumed sweep skips every row whose
- * settings hash (model, input, reference, search settings, config text, stats) is unchanged.
+ * settings hash (model, input, reference, search settings) and job hash (config, statistics) are unchanged.
+ * The jobs themselves (plan, run one) are in sweep-jobs.ts.
  */
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -13,19 +14,15 @@ import { basename, join } from 'node:path';
 import type { GnmtCheckpoint } from '../io/checkpoint.js';
 import type { Gnmt } from '../model/gnmt.js';
 import { hashFile } from '../data/hash-file.js';
-import { loadQuantConfig, type QuantConfig } from '../quant/config.js';
-import { OVERRIDE_KEYS, type OverrideEntry } from '../quant/overrides.js';
-import { formatStats, loadStats, parseStats, type Stats } from '../quant/stats.js';
+import { formatStats, parseStats, type Stats } from '../quant/stats.js';
 import { collectStats } from '../quant/collector.js';
-import { measureModuleErrors } from '../quant/module-error.js';
-import type { QuantWrapper } from '../quant/wrappers/index.js';
 import { readLines, joinLines } from '../text/text-lines.js';
 import { QnmtError } from '../errors.js';
 import { writeFileAtomic } from './atomic-file.js';
-import { loadRows, settingsHash, writeRow, type ResultRow } from './results-store.js';
-import { scoreJoined } from './score.js';
+import { loadRows, settingsHash, type ResultRow } from './results-store.js';
 import { translateLines, type TranslateOptions } from './translate.js';
-import { fp32Model, openCheckpoint, quantizedModel } from './models.js';
+import { fp32Model, openCheckpoint } from './models.js';
+import { dropFinished, planJobs, runJob, type NamedConfig } from './sweep-jobs.js';
 
 export interface SweepOptions {
   model: string;
@@ -33,7 +30,8 @@ export interface SweepOptions {
   ref: string;
   /** Activation statistics (Distiller YAML); collected on `input` when absent. */
   stats?: string;
-  configs: readonly string[];
+  /** The quantization configurations, by value (the CLI loads them from files). */
+  configs: readonly NamedConfig[];
   out: string;
   beam: number;
   batch: number;
@@ -51,22 +49,17 @@ export type SweepEvent =
   | { kind: 'skip'; config: string; row?: ResultRow; reason: string }
   | { kind: 'warning'; message: string };
 
-/** Name used for the FP32 row and for configurations (the config file's name without .yaml). */
-export const FP32_CONFIG = 'fp32';
+export { FP32_CONFIG, MODULE_ERROR_LINES } from './sweep-jobs.js';
 export const STATS_FILE = 'stats.yaml';
-/** Sentences on which each quantized row also measures its per-module error. */
-export const MODULE_ERROR_LINES = 16;
+/** What identifies statistics collected on the evaluated input (which the settings hash covers). */
+const CALIBRATED_STATS = 'calibrated-on-input';
 
-interface BuiltModel {
-  model: Gnmt;
-  /** The quantized wrappers by module name (absent for FP32). */
-  wrappers?: ReadonlyMap<string, QuantWrapper>;
-}
-
+/** The row name of a config file: its base name without .yaml. */
 export function configName(path: string): string {
   return basename(path).replace(/\.ya?ml$/i, '');
 }
 
+/** The study: plan the jobs, drop those already finished with the same settings, run the rest. */
 export async function runSweep(options: SweepOptions): Promise<ResultRow[]> {
   const emit = options.onEvent ?? (() => undefined);
   const lines = readLines(options.input);
@@ -77,11 +70,8 @@ export async function runSweep(options: SweepOptions): Promise<ResultRow[]> {
       `${options.ref} has ${refs.length} lines but ${options.input} has ${lines.length}; they must be line-aligned.`,
     );
   }
-  const names = options.configs.map(configName);
-  const duplicate = names.find((n, i) => names.indexOf(n) !== i || n === FP32_CONFIG);
-  if (duplicate) throw new QnmtError('sweep/duplicate-config', `two configurations are named '${duplicate}' (the file name without .yaml must be unique and not 'fp32').`);
-  // Parse every config before any long computation, so a typo fails in the first second.
-  const configs = options.configs.map((path) => ({ path, name: configName(path), config: loadQuantConfig(path), text: readFileSync(path, 'utf8') }));
+  const statsText = options.stats === undefined ? null : readFileSync(options.stats, 'utf8');
+  const jobs = planJobs(options.configs, { fp32: options.fp32 !== false, statsId: statsText === null ? CALIBRATED_STATS : sha256(statsText) });
 
   const search = { beam: options.beam, batch: options.batch, maxLen: options.maxLen };
   const common = {
@@ -92,79 +82,39 @@ export async function runSweep(options: SweepOptions): Promise<ResultRow[]> {
     batch_size: search.batch,
     max_seq_len: search.maxLen,
   };
-  const finished = new Map((await loadRows(options.out)).rows.map((r) => [r.config, r]));
-  const ckpt = await openCheckpoint(options.model);
-  const rows: ResultRow[] = [];
-
-  // Rows of one sweep share the settings hash (model, data, search); a config's own inputs go into config_hash.
+  // Rows of one sweep share the settings hash (model, data, search); a config's own inputs go into its job hash.
   const hash = settingsHash(common);
-  const evaluate = async (
-    name: string,
-    order: number,
-    configHash: string,
-    build: () => BuiltModel,
-    describe: Pick<ResultRow, 'precision' | 'mode' | 'per_channel' | 'clip_acts' | 'overrides'>,
-  ) => {
-    const old = finished.get(name);
-    if (old && old.settings_hash === hash && old.config_hash === configHash) {
-      emit({ kind: 'skip', config: name, row: old, reason: 'already finished with the same settings' });
-      rows.push(old);
-      return;
+  const previous = (await loadRows(options.out)).rows;
+  const pending = new Set(dropFinished(jobs, previous, hash));
+  const finished = new Map(previous.map((r) => [r.config, r]));
+  const ckpt = await openCheckpoint(options.model);
+  const needsStats = [...pending].some((j) => j.config !== null);
+  const stats = !needsStats ? null
+    : statsText !== null ? parseStats(statsText, options.stats!) : await obtainStats(options, ckpt, lines, common, search, emit);
+
+  const rows: ResultRow[] = [];
+  for (const job of jobs) {
+    if (!pending.has(job)) {
+      const row = finished.get(job.name)!;
+      emit({ kind: 'skip', config: job.name, row, reason: 'already finished with the same settings' });
+      rows.push(row);
+      continue;
     }
-    const { model, wrappers } = build();
-    emit({ kind: 'start', config: name, sentences: lines.length, task: 'translate' });
-    const t0 = performance.now();
-    const result = await translateLines(model, ckpt.vocab, lines, progressOptions(name, search, emit));
-    const seconds = (performance.now() - t0) / 1000;
-    const scored = scoreJoined(result.joined, refs, options.ref);
-    // Outside the timed part: each quantized module's own error on a few sentences (for the report).
-    const moduleErrors = wrappers
-      ? await measureModuleErrors(wrappers, async () => {
-          await translateLines(model, ckpt.vocab, lines.slice(0, MODULE_ERROR_LINES), search);
-        })
-      : undefined;
-    const hypPath = join(options.out, 'hyp', `${name}.detok.de`);
-    await writeFileAtomic(hypPath, joinLines(scored.detok));
-    const row: ResultRow = {
-      config: name,
-      ...describe,
-      bleu: scored.bleu.score,
-      bleu_line: scored.bleu.formatted,
-      seconds,
-      hyp_path: hypPath,
-      finished_at: new Date().toISOString(),
-      settings_hash: hash,
-      config_hash: configHash,
-      order,
-      ...(moduleErrors ? { module_errors: moduleErrors } : {}),
-    };
-    await writeRow(options.out, row);
-    emit({ kind: 'done', config: name, row, seconds });
-    rows.push(row);
-  };
-
-  if (options.fp32 !== false) {
-    await evaluate(FP32_CONFIG, 0, settingsHash({ config: FP32_CONFIG }), () => ({ model: fp32Model(ckpt) }), {
-      precision: 'FP32', mode: null, per_channel: null, clip_acts: null, overrides: null,
+    emit({ kind: 'start', config: job.name, sentences: lines.length, task: 'translate' });
+    const row = await runJob(job, {
+      ckpt, lines, refs, refName: options.ref, search, stats, settingsHash: hash, out: options.out,
+      onProgress: (done, total) => emit({ kind: 'progress', config: job.name, done, total }),
+      onWarning: (message) => emit({ kind: 'warning', message }),
     });
-  }
-  if (configs.length === 0) return rows;
-
-  const { stats, statsSha } = await obtainStats(options, ckpt, lines, common, search, emit);
-  for (const [i, c] of configs.entries()) {
-    const configHash = settingsHash({ config_sha256: sha256(c.text), stats_sha256: statsSha });
-    await evaluate(c.name, i + 1, configHash, () => {
-      const { model, prepared } = quantizedModel(ckpt, c.config, stats);
-      for (const w of prepared.warnings) emit({ kind: 'warning', message: `${c.path}: ${w}` });
-      return { model, wrappers: prepared.modules };
-    }, describeConfig(c.config));
+    emit({ kind: 'done', config: job.name, row, seconds: row.seconds });
+    rows.push(row);
   }
   return rows;
 }
 
 /**
- * The statistics for the quantized rows: the given file, or DIR/stats.yaml from an earlier run with
- * the same model/input/search settings, or a calibration pass now (saved before it is used).
+ * Statistics collected on the evaluated input: DIR/stats.yaml from an earlier run with the same
+ * model/input/search settings, or a calibration pass now (saved before it is used).
  */
 async function obtainStats(
   options: SweepOptions,
@@ -173,11 +123,7 @@ async function obtainStats(
   common: Record<string, unknown>,
   search: { beam: number; batch: number; maxLen: number },
   emit: (e: SweepEvent) => void,
-): Promise<{ stats: Stats; statsSha: string }> {
-  if (options.stats) {
-    const text = readFileSync(options.stats, 'utf8');
-    return { stats: loadStats(options.stats), statsSha: sha256(text) };
-  }
+): Promise<Stats> {
   const statsPath = join(options.out, STATS_FILE);
   const metaPath = `${statsPath}.json`;
   const calibrationHash = settingsHash({ ...common, calibration: 'distiller-r-collector' });
@@ -186,7 +132,7 @@ async function obtainStats(
     if (meta.settings_hash === calibrationHash) {
       const text = readFileSync(statsPath, 'utf8');
       emit({ kind: 'skip', config: 'calibration', reason: `statistics already collected (${statsPath})` });
-      return { stats: parseStats(text, statsPath), statsSha: sha256(text) };
+      return parseStats(text, statsPath);
     }
   } catch {
     /* no earlier calibration: collect now */
@@ -199,7 +145,7 @@ async function obtainStats(
   await writeFileAtomic(statsPath, text);
   await writeFileAtomic(metaPath, JSON.stringify({ settings_hash: calibrationHash, seconds, ...common }, null, 2) + '\n');
   emit({ kind: 'done', config: 'calibration', seconds });
-  return { stats, statsSha: sha256(text) };
+  return stats;
 }
 
 /**
@@ -218,33 +164,6 @@ function progressOptions(config: string, search: TranslateOptions, emit: (e: Swe
     onProgress: (done, total) => emit({ kind: 'progress', config, done, total }),
     onWarning: (message) => emit({ kind: 'warning', message }),
   };
-}
-
-/** The table columns of a quantization config (overrides back in their file form). */
-function describeConfig(config: QuantConfig): Pick<ResultRow, 'precision' | 'mode' | 'per_channel' | 'clip_acts' | 'overrides'> {
-  return {
-    precision: `INT${config.bitsActivations}`,
-    mode: config.mode,
-    per_channel: config.perChannelWts,
-    clip_acts: config.clipActs,
-    overrides: config.overrides.length > 0 ? Object.fromEntries(config.overrides.map((o) => [o.pattern, overrideFileSettings(o)])) : null,
-  };
-}
-
-/** An override's settings with the file's key names (`clip_acts: NONE`), for result rows and tables. */
-function overrideFileSettings(entry: OverrideEntry): Record<string, unknown> {
-  const byFileKey: Record<(typeof OVERRIDE_KEYS)[number], unknown> = {
-    bits_activations: entry.settings.bitsActivations,
-    bits_weights: entry.settings.bitsWeights,
-    bits_bias: entry.settings.bitsBias,
-    mode: entry.settings.mode,
-    per_channel_wts: entry.settings.perChannelWts,
-    clip_acts: entry.settings.clipActs,
-    clip_n_stds: entry.settings.clipNStds,
-    scale_approx_mult_bits: entry.settings.scaleApproxMultBits,
-    fp16: entry.settings.fp16,
-  };
-  return Object.fromEntries(entry.keys.map((k) => [k, byFileKey[k as keyof typeof byFileKey]]));
 }
 
 function sha256(text: string): string {

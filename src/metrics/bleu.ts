@@ -94,6 +94,19 @@ function emptyStats(): BleuStats {
  * Every stream must have as many lines as `hyps` (else a QnmtError naming the counts).
  */
 export function corpusBleuStats(hyps: readonly string[], refStreams: readonly (readonly string[])[], options: BleuOptions = {}): BleuStats {
+  return sumBleuStats(lineBleuStats(hyps, refStreams, options));
+}
+
+/** The corpus statistics of line statistics (all zero for no lines). */
+export function sumBleuStats(lines: readonly BleuStats[]): BleuStats {
+  return lines.reduce((a, b) => addBleuStats(a, b), emptyStats());
+}
+
+/**
+ * The statistics of each line on its own (their sum is `corpusBleuStats`): what paired bootstrap
+ * resampling draws from, and what lets results of corpus shards be merged.
+ */
+export function lineBleuStats(hyps: readonly string[], refStreams: readonly (readonly string[])[], options: BleuOptions = {}): BleuStats[] {
   if (refStreams.length === 0) throw new QnmtError('bleu/no-reference', 'BLEU needs at least one reference stream.');
   for (const [k, refs] of refStreams.entries()) {
     if (refs.length !== hyps.length) {
@@ -106,8 +119,10 @@ export function corpusBleuStats(hyps: readonly string[], refStreams: readonly (r
   const tokenize = bleuTokenizer(options.tokenize ?? '13a');
   const lc = options.lowercase ?? false;
   const checkPeriods = options.tokenize !== 'none';
-  const stats = emptyStats();
+  const out: BleuStats[] = [];
   for (let i = 0; i < hyps.length; i++) {
+    const stats = emptyStats();
+    out.push(stats);
     let hyp = hyps[i]!;
     if (lc) hyp = hyp.toLowerCase();
     if (checkPeriods && pyRstrip(hyp).endsWith(' .')) stats.tokenizedPeriodLines++;
@@ -146,7 +161,7 @@ export function corpusBleuStats(hyps: readonly string[], refStreams: readonly (r
       }
     }
   }
-  return stats;
+  return out;
 }
 
 /** Add statistics (e.g. of corpus shards). */
@@ -225,9 +240,13 @@ export function formatBleu(score: BleuScore, signature: string, width = 2): stri
  */
 export function corpusBleu(hyps: readonly string[], refs: readonly string[] | readonly (readonly string[])[], options: BleuOptions = {}): BleuResult {
   const streams = refs.length > 0 && Array.isArray(refs[0]) ? (refs as readonly (readonly string[])[]) : [refs as readonly string[]];
-  const stats = corpusBleuStats(hyps, streams, options);
+  return bleuFromStats(corpusBleuStats(hyps, streams, options), options, streams.length);
+}
+
+/** The full result (score, signature, sacrebleu's line) of corpus statistics, e.g. summed line statistics. */
+export function bleuFromStats(stats: BleuStats, options: BleuOptions = {}, numRefs = 1): BleuResult {
   const score = computeBleu(stats, options.smooth ?? 'exp', options.smoothFloor ?? 0);
-  const signature = bleuSignature(options, streams.length);
+  const signature = bleuSignature(options, numRefs);
   return {
     ...score,
     signature,

@@ -2,6 +2,9 @@
 export {
   corpusBleu,
   corpusBleuStats,
+  lineBleuStats,
+  sumBleuStats,
+  bleuFromStats,
   computeBleu,
   addBleuStats,
   bleuSignature,

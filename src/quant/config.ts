@@ -27,7 +27,7 @@ import {
 } from './qtypes.js';
 import { OVERRIDE_KEYS, compilePattern, type OverrideEntry, type OverrideSettings } from './overrides.js';
 import { mapEntries, parseYamlText, readYamlFile, scalarValue, type YamlFile } from './yaml-file.js';
-import type { Node } from 'yaml';
+import { stringify, type Node } from 'yaml';
 
 export interface QuantConfig {
   /** The quantizer's name under `quantizers:` ('default' when built in code). */
@@ -219,4 +219,42 @@ function parseOverrides(y: YamlFile, node: Node | null, fail: Fail): OverrideEnt
     }
     return { pattern, regex: compilePattern(pattern, where), settings, keys, where };
   });
+}
+
+/**
+ * The Distiller schedule YAML of a config: what `loadQuantConfig` reads back to an equal config, with
+ * only keys Distiller's `PostTrainLinearQuantizer` accepts (every setting written out, so the file
+ * says what it does without knowing the defaults; keys whose value is None are left out).
+ */
+export function formatQuantConfig(config: QuantConfig): string {
+  const quantizer: Record<string, unknown> = {
+    class: QUANTIZER_CLASS,
+    mode: config.mode,
+    bits_activations: config.bitsActivations,
+    bits_parameters: config.bitsParameters,
+    bits_accum: config.bitsAccum,
+    per_channel_wts: config.perChannelWts,
+    clip_acts: config.clipActs,
+    ...(config.clipNStds !== null && { clip_n_stds: config.clipNStds }),
+    ...(config.scaleApproxMultBits !== null && { scale_approx_mult_bits: config.scaleApproxMultBits }),
+    ...(config.modelActivationStats !== null && { model_activation_stats: config.modelActivationStats }),
+    ...(config.overrides.length > 0 && { overrides: Object.fromEntries(config.overrides.map((o) => [o.pattern, overrideFileSettings(o)])) }),
+  };
+  return stringify({ quantizers: { [config.name]: quantizer } }, { lineWidth: 0 });
+}
+
+/** An override's settings with the file's key names (`clip_acts: NONE`), in the order they were given. */
+export function overrideFileSettings(entry: OverrideEntry): Record<string, unknown> {
+  const byFileKey: Record<(typeof OVERRIDE_KEYS)[number], unknown> = {
+    bits_activations: entry.settings.bitsActivations,
+    bits_weights: entry.settings.bitsWeights,
+    bits_bias: entry.settings.bitsBias,
+    mode: entry.settings.mode,
+    per_channel_wts: entry.settings.perChannelWts,
+    clip_acts: entry.settings.clipActs,
+    clip_n_stds: entry.settings.clipNStds,
+    scale_approx_mult_bits: entry.settings.scaleApproxMultBits,
+    fp16: entry.settings.fp16,
+  };
+  return Object.fromEntries(entry.keys.map((k) => [k, byFileKey[k as keyof typeof byFileKey]]));
 }

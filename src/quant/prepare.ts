@@ -30,6 +30,8 @@ export interface PrepareResult {
   warnings: string[];
   /** Wrappers by the name they were built for, in walk order. */
   modules: Map<string, QuantWrapper>;
+  /** Quantizable modules the config leaves in FP32 (all bits null in their override), in walk order. */
+  fp32Modules: string[];
 }
 
 type Build = (op: Op, name: string, settings: ModuleQuantSettings, stats: ModuleStats) => QuantWrapper;
@@ -118,6 +120,7 @@ export function prepareModel(model: Module, config: QuantConfig, stats: Stats): 
   const replaced = Object.fromEntries(WRAPPER_TYPES.map((t) => [t, 0])) as Record<WrapperType, number>;
   const modules = new Map<string, QuantWrapper>();
   const byObject = new Map<Module, QuantWrapper>();
+  const fp32Modules: string[] = [];
   for (const [name, m] of model.namedModules()) {
     const rep = replacementFor(m);
     if (!rep) continue;
@@ -128,6 +131,7 @@ export function prepareModel(model: Module, config: QuantConfig, stats: Stats): 
       if (other.length > 0) {
         throw new QnmtError('quant/override-on-fp32', `${entry!.where}: override '${entry!.pattern}' leaves ${name} unquantized (bits null) but also sets ${other.join(', ')}; remove them.`);
       }
+      fp32Modules.push(name);
       continue;
     }
     const missing = rep.needs === 'both' ? (bitsActivations === null ? 'bits_activations' : bitsWeights === null ? 'bits_weights' : null)
@@ -159,5 +163,5 @@ export function prepareModel(model: Module, config: QuantConfig, stats: Stats): 
   const warnings = unmatchedOverrides(config.overrides, allNames).map(
     (o) => `${o.where}: override pattern '${o.pattern}' matches no module of the model (patterns must match the whole dotted name).`,
   );
-  return { replaced, warnings, modules };
+  return { replaced, warnings, modules, fp32Modules };
 }

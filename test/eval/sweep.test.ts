@@ -10,6 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureDir, repoRoot } from '../paths.js';
 import { runCli } from '../cli/commands/run-cli.js';
+import { hostname } from 'node:os';
+import { unpackLineStats, type ResultRow } from '../../src/eval/results-store.js';
+import { bleuFromStats, sumBleuStats } from '../../src/metrics/bleu.js';
+import { NOTEBOOK_BLEU } from '../../src/eval/score.js';
 
 const LINES = 12;
 const work = mkdtempSync(join(tmpdir(), 'qnmt-sweep-'));
@@ -53,6 +57,19 @@ test('sweep prints the study table and --json gives rows with config, bleu and s
   assert.equal(new Set(json.rows.map((row) => row.settings_hash)).size, 1);
   // Each row's hypotheses are kept next to it.
   for (const row of json.rows) assert.ok(existsSync(join(reference, 'hyp', `${row.config}.detok.de`)));
+  // Rows say where they ran and carry their BLEU statistics per line: re-scoring those gives the row's BLEU.
+  for (const name of ['fp32', 'int8-sym']) {
+    const row = JSON.parse(readFileSync(join(reference, 'rows', `${name}.json`), 'utf8')) as ResultRow;
+    assert.equal(typeof row.backend, 'string');
+    assert.ok(row.threads! >= 1);
+    assert.equal(row.host, hostname());
+    const lines = unpackLineStats(row)!;
+    assert.equal(lines.length, LINES);
+    const sum = sumBleuStats(lines);
+    assert.deepEqual({ counts: sum.counts, totals: sum.totals, sys_len: sum.sysLen, ref_len: sum.refLen }, row.bleu_stats);
+    assert.equal(bleuFromStats(sum, NOTEBOOK_BLEU).formatted, row.bleu_line);
+    assert.deepEqual(row.fp32_modules, name === 'fp32' ? null : []);
+  }
 });
 
 test('a sweep killed with SIGKILL resumes without redoing finished rows and ends with the same table', async () => {

@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { repoRoot } from '../paths.js';
-import { loadQuantConfig, parseQuantConfig } from '../../src/quant/config.js';
+import { QUANTIZER_KEYS, formatQuantConfig, loadQuantConfig, parseQuantConfig, type QuantConfig } from '../../src/quant/config.js';
+import { OVERRIDE_KEYS } from '../../src/quant/overrides.js';
+import { parse } from 'yaml';
+import { readdirSync } from 'node:fs';
 import { resolveOverride } from '../../src/quant/overrides.js';
 import { QnmtError } from '../../src/errors.js';
 
@@ -73,4 +76,45 @@ test('defaults are R\'s; bits null in overrides; model_activation_stats resolves
   assert.deepEqual([c.mode, c.clipActs, c.perChannelWts, c.bitsActivations], ['SYMMETRIC', 'NONE', false, 8]);
   assert.equal(c.modelActivationStats, '/cfg/stats/model_stats.yaml');
   assert.deepEqual(c.overrides[0]!.settings, { bitsActivations: null, bitsWeights: null });
+});
+
+/** A config without what depends on where it was read (file, line positions, compiled regex objects). */
+function comparable(c: QuantConfig): unknown {
+  return { ...c, file: null, overrides: c.overrides.map((o) => ({ pattern: o.pattern, regex: o.regex.source, settings: o.settings, keys: o.keys })) };
+}
+
+test('formatQuantConfig writes Distiller schedule YAML that reads back to an equal config, with Distiller keys only', () => {
+  const configs = readdirSync(join(repoRoot, 'examples')).filter((f) => f.endsWith('.yaml')).map((f) => loadQuantConfig(join(repoRoot, 'examples', f)));
+  configs.push(parseQuantConfig(`${head}    mode: ASYMMETRIC_UNSIGNED
+    per_channel_wts: False
+    clip_acts: N_STD
+    clip_n_stds: 2.5
+    scale_approx_mult_bits: 16
+    overrides:
+      'encoder.rnn_layers.0.fc_gate_x':
+        bits_activations: null
+        bits_weights: null
+        bits_bias: null
+      '.*attn.*':
+        clip_acts: LAPLACE
+        per_channel_wts: True
+      'decoder.classifier.classifier':
+        clip_acts: N_STD
+        clip_n_stds: 3
+`, 'x.yaml'));
+  assert.equal(configs.length, 6);
+  for (const c of configs) {
+    const text = formatQuantConfig(c);
+    assert.deepEqual(comparable(parseQuantConfig(text, 'written.yaml')), comparable(c), text);
+    const doc = parse(text) as { quantizers: Record<string, Record<string, unknown>> };
+    assert.deepEqual(Object.keys(doc), ['quantizers']);
+    const q = doc.quantizers[c.name]!;
+    assert.equal(q['class'], 'PostTrainLinearQuantizer');
+    for (const k of Object.keys(q)) assert.ok((QUANTIZER_KEYS as readonly string[]).includes(k), k);
+    for (const o of Object.values((q['overrides'] ?? {}) as Record<string, Record<string, unknown>>)) {
+      for (const k of Object.keys(o)) assert.ok((OVERRIDE_KEYS as readonly string[]).includes(k), k);
+    }
+  }
+  const last = formatQuantConfig(configs[5]!);
+  assert.match(last, /bits_activations: null/);
 });

@@ -4,7 +4,8 @@
  */
 import type { Command } from 'commander';
 import type cliProgress from 'cli-progress';
-import { runSweep, type SweepEvent } from '../../eval/sweep.js';
+import { configName, runSweep, type SweepEvent } from '../../eval/sweep.js';
+import { loadQuantConfig } from '../../quant/config.js';
 import { renderSummary, renderTable } from '../../eval/results-table.js';
 import { writeFileAtomic } from '../../eval/atomic-file.js';
 import { activeBackend } from '../../tensor/backend.js';
@@ -51,6 +52,8 @@ Example (the study on the bundled fixture, beam 10 as the notebook):
     )
     .action(async (flags: SweepFlags) => {
       const search = searchSettings(flags);
+      // Parse every config before any long computation, so a typo fails in the first second.
+      const configs = flags.configs.map((path) => ({ name: configName(path), config: loadQuantConfig(path) }));
       await useBackend(flags);
       const progress = new SweepProgress(flags.quiet === true);
       process.once('SIGINT', () => {
@@ -63,7 +66,7 @@ Example (the study on the bundled fixture, beam 10 as the notebook):
         input: flags.input,
         ref: flags.ref,
         ...(flags.stats ? { stats: flags.stats } : {}),
-        configs: flags.configs,
+        configs,
         out: flags.out,
         ...search,
         fp32: flags.fp32,
