@@ -4,7 +4,7 @@ import cliProgress from 'cli-progress';
 import { QnmtError } from '../errors.js';
 import { SEARCH_DEFAULTS } from '../decode/search-options.js';
 import { selectBackend } from '../tensor/backend.js';
-import { isQuiet } from './log.js';
+import { isQuiet, log } from './log.js';
 
 export interface RuntimeFlags {
   beam: string;
@@ -44,7 +44,7 @@ export function searchSettings(flags: RuntimeFlags): SearchSettings {
 export async function useBackend(flags: Pick<RuntimeFlags, 'backend' | 'threads'>): Promise<void> {
   const threads = flags.threads === undefined ? undefined : positiveInt(flags.threads, '--threads');
   try {
-    await selectBackend(flags.backend, threads);
+    await selectBackend(flags.backend, threads, log);
   } catch (e) {
     throw new QnmtError('cli/backend', `--backend ${flags.backend}: ${(e as Error).message}`);
   }

@@ -13,7 +13,7 @@ interface Registered {
 }
 
 const registry = new Map<string, Registered>();
-let active: { name: string; kernels: AllKernels; threads: number } = { name: 'js', kernels: jsRefKernels, threads: 1 };
+let active: { name: string; kernels: AllKernels; threads: number; detail?: string } = { name: 'js', kernels: jsRefKernels, threads: 1 };
 
 export function registerBackend(backend: Backend, priority: number): void {
   const existing = registry.get(backend.name);
@@ -29,9 +29,11 @@ export function registeredBackends(): string[] {
 
 /**
  * Initialise and activate a backend. `hint` is a backend name, or 'auto' (default: the environment's
- * QNMT_BACKEND, else 'auto') for the highest-priority backend that initialises.
+ * QNMT_BACKEND, else 'auto') for the highest-priority backend that initialises. `log` receives the
+ * line saying which backend runs (default: stderr, `qnmt: backend wasm × 2 threads (relaxed SIMD)`;
+ * pass `() => {}` for silence).
  */
-export async function selectBackend(hint?: string, threads?: number): Promise<string> {
+export async function selectBackend(hint?: string, threads?: number, log: (line: string) => void = logToStderr): Promise<string> {
   const want = hint ?? process.env['QNMT_BACKEND'] ?? 'auto';
   const nThreads = threads ?? (Number(process.env['QNMT_THREADS']) || defaultThreads());
   const candidates = want === 'auto' ? registeredBackends() : [want];
@@ -43,7 +45,9 @@ export async function selectBackend(hint?: string, threads?: number): Promise<st
     }
     try {
       const kernels = await entry.backend.init({ threads: nThreads });
-      active = { name, kernels: withFallbacks(kernels), threads: nThreads };
+      const detail = entry.backend.describe?.();
+      active = { name, kernels: withFallbacks(kernels), threads: nThreads, ...(detail ? { detail } : {}) };
+      log(backendLine());
       return name;
     } catch (e) {
       reasons.push(`${name}: ${(e as Error).message}`);
@@ -64,8 +68,17 @@ function withFallbacks(k: Kernels): AllKernels {
   return { ...jsRefKernels, ...k };
 }
 
-export function activeBackend(): { name: string; threads: number } {
-  return { name: active.name, threads: active.threads };
+export function activeBackend(): { name: string; threads: number; detail?: string } {
+  return { name: active.name, threads: active.threads, ...(active.detail ? { detail: active.detail } : {}) };
+}
+
+/** 'backend wasm × 2 threads (relaxed SIMD)': which kernels run. */
+export function backendLine(): string {
+  return `backend ${active.name} × ${active.threads} thread${active.threads === 1 ? '' : 's'}${active.detail ? ` (${active.detail})` : ''}`;
+}
+
+function logToStderr(line: string): void {
+  process.stderr.write(`qnmt: ${line}\n`);
 }
 
 function defaultThreads(): number {

@@ -204,4 +204,6 @@ export type AllKernels = Required<Kernels>;
 export interface Backend {
   readonly name: string;
   init(options: { threads: number }): Promise<Kernels>;
+  /** After a successful init: what variant runs, for the log line (e.g. 'relaxed SIMD'). */
+  describe?(): string | undefined;
 }

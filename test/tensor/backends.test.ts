@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Backend, Kernels } from '../../src/tensor/kernels.js';
 import { jsRefKernels } from '../../src/tensor/backends/js-ref.js';
-import { builtinBackends } from '../../src/tensor/backends/index.js';
+import { builtinBackends, createWasmBackend } from '../../src/tensor/backends/index.js';
 import { activeBackend, kernels, selectBackend } from '../../src/tensor/backend.js';
 
 const ref = jsRefKernels;
@@ -412,7 +412,8 @@ async function tryInit(backend: Backend): Promise<{ kernels?: Kernels; reason?: 
 
 const available: { name: string; kernels: Required<Kernels>; own: Kernels }[] = [];
 const unavailable: { name: string; reason: string }[] = [];
-for (const { backend } of builtinBackends) {
+// The plain SIMD128 wasm build too (selection prefers the relaxed one where the engine has it).
+for (const backend of [...builtinBackends.map((b) => b.backend), createWasmBackend('plain')]) {
   if (backend.name === 'js') continue;
   const got = await tryInit(backend);
   if (got.kernels) available.push({ name: backend.name, kernels: { ...jsRefKernels, ...got.kernels }, own: got.kernels });
@@ -428,9 +429,10 @@ describe('tensor backends', () => {
     testByteLookups(name, kx, own);
   }
   for (const { name, reason } of unavailable) {
-    const mustWork = name === 'onednn' && dnnlInstalled;
+    // The wasm kernels are built by npm install and need only Node: they must always work.
+    const mustWork = (name === 'onednn' && dnnlInstalled) || name.startsWith('wasm');
     test(`${name}: unavailable here, only the js reference is tested`, { skip: mustWork ? false : reason }, () => {
-      assert.fail(`libdnnl-dev is installed but the onednn backend does not initialise: ${reason}`);
+      assert.fail(`the ${name} backend does not initialise: ${reason}`);
     });
   }
 
