@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { QnmtError } from '../errors.js';
+import { fsError } from '../io/safe-write.js';
 import { setQuiet } from './log.js';
 import { commands } from './commands/index.js';
 
@@ -21,10 +22,12 @@ program
 
 for (const register of commands) register(program);
 
-// Results may be piped into `head`: end quietly on EPIPE like a Unix filter.
+// Results may be piped into `head`: end quietly on EPIPE like a Unix filter. Any other failure of
+// standard output (ENOSPC on /dev/full, EIO) is one line and exit 1.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
-  throw e;
+  process.stderr.write(`qnmt: error: ${fsError('io/stdout', 'write', 'standard output', e).message}\n`);
+  process.exit(1);
 });
 
 try {
@@ -37,6 +40,13 @@ function exitCodeFor(e: unknown): number {
   if (e instanceof CommanderError) {
     // help and version are "errors" to commander with exit code 0; usage errors were already printed.
     return e.exitCode === 0 ? 0 : 1;
+  }
+  if (e instanceof QnmtError && e.code === 'io/broken-pipe') return 0;
+  const errno = e as NodeJS.ErrnoException;
+  if (!(e instanceof QnmtError) && typeof errno?.code === 'string' && typeof errno.path === 'string' && typeof errno.syscall === 'string') {
+    // An operating-system refusal on a path the user gave (permissions, a folder, a full disk) that a
+    // command did not wrap itself: the user's to fix, so one line and exit 1 like any QnmtError.
+    e = fsError('io/system', errno.syscall, errno.path, e);
   }
   if (e instanceof QnmtError) {
     process.stderr.write(`qnmt: error: ${e.message}\n`);

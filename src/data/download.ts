@@ -4,10 +4,12 @@
  * Files already present and valid are kept; everything lands under its final name only after it
  * passed verification (write `.part`, verify, rename).
  */
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, rm, stat } from 'node:fs/promises';
+import { closeSync, constants } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { unzipSync } from 'fflate';
 import { QnmtError } from '../errors.js';
+import { ensureOutputDir, fsError, openPartFile, partFileSize, renameIntoPlace, writeAll, writeOutputFile } from '../io/safe-write.js';
 import { hashFile, startsWith, type FileDigest } from './hash-file.js';
 import { httpDownload, partPath, type DownloadProgress } from './http-download.js';
 import { defaultManifest, mirrorManifest, selectKind, type ArchiveSource, type ItemKind, type ManifestItem } from './manifest.js';
@@ -71,10 +73,7 @@ export async function readDownloadRecord(dir: string): Promise<DownloadRecord> {
 }
 
 async function writeDownloadRecord(dir: string, record: DownloadRecord): Promise<void> {
-  const path = join(dir, downloadRecordName);
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
-  await rename(tmp, path);
+  await writeOutputFile(join(dir, downloadRecordName), JSON.stringify(record, null, 2) + '\n');
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -113,7 +112,7 @@ function corrupt(item: ManifestItem, where: string, source: string, why: string)
 
 export async function download(options: DownloadOptions): Promise<FileOutcome[]> {
   const dir = resolve(options.dir);
-  await mkdir(dir, { recursive: true });
+  ensureOutputDir(dir);
   let items = selectKind(options.items ?? defaultManifest, options.only);
   if (options.mirror !== undefined && options.from === undefined) items = mirrorManifest(items, options.mirror);
   const record = await readDownloadRecord(dir);
@@ -187,9 +186,9 @@ export async function download(options: DownloadOptions): Promise<FileOutcome[]>
         throw new QnmtError('download/from-missing', `--from ${options.from}: ${item.name} is not there (expected ${direct}${item.archive ? ` or ${join(resolve(options.from), item.archive.name)}` : ''}). Put the file there or drop --from to download it.`);
       }
       say(`${item.name}: copying from ${direct}`);
-      await copyFile(direct, partPath(dest));
+      await copyToPart(direct, partPath(dest));
       await verifier(item, direct)(partPath(dest));
-      await rename(partPath(dest), dest);
+      renameIntoPlace(partPath(dest), dest);
       await finish(item, 'copied', direct, 0);
     } else {
       say(`${item.name}: downloading ${direct}`);
@@ -219,7 +218,7 @@ export async function download(options: DownloadOptions): Promise<FileOutcome[]>
       source = local;
     } else {
       const cache = join(dir, '.downloads');
-      await mkdir(cache, { recursive: true });
+      ensureOutputDir(cache);
       zipPath = join(cache, archive.name);
       source = archive.url;
       temporary = true;
@@ -238,9 +237,9 @@ export async function download(options: DownloadOptions): Promise<FileOutcome[]>
     try {
       for (const item of members) {
         const dest = join(dir, item.name);
-        await writeFile(partPath(dest), extracted.get(item.name)!);
+        writePart(partPath(dest), extracted.get(item.name)!);
         await verifier(item, `${source} (${item.member ?? item.name})`)(partPath(dest));
-        await rename(partPath(dest), dest);
+        renameIntoPlace(partPath(dest), dest);
         say(`${item.name}: extracted from ${archive.name}`);
         await finish(item, local !== undefined ? 'copied' : 'extracted', `${source}#${item.member ?? item.name}`, resumes);
       }
@@ -252,6 +251,26 @@ export async function download(options: DownloadOptions): Promise<FileOutcome[]>
 
   const order = new Map(items.map((item, i) => [item.name, i]));
   return outcomes.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
+}
+
+/** Copy `from` to a fresh `.part` (a link at the .part name is refused, never followed). */
+async function copyToPart(from: string, part: string): Promise<void> {
+  partFileSize(part);
+  await rm(part, { force: true });
+  try {
+    await copyFile(from, part, constants.COPYFILE_EXCL);
+  } catch (e) {
+    throw fsError('download/copy', 'copy to', part, e);
+  }
+}
+
+function writePart(part: string, bytes: Uint8Array): void {
+  const fd = openPartFile(part, 'truncate');
+  try {
+    writeAll(fd, bytes, part);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function retryMessage(label: string, r: { attempt: number; received: number; error: string }): string {

@@ -3,11 +3,12 @@
  * an interrupted earlier run, then renamed atomically to `dest`. The caller verifies before renaming by
  * passing `verify`, so a corrupt download never takes the final name.
  */
-import { createWriteStream } from 'node:fs';
-import { rename, stat, truncate, unlink } from 'node:fs/promises';
+import { closeSync, createWriteStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { QnmtError } from '../errors.js';
+import { openPartFile, partFileSize, renameIntoPlace } from '../io/safe-write.js';
 
 export interface DownloadProgress {
   /** Bytes in the .part file so far (including bytes resumed from earlier attempts). */
@@ -40,13 +41,9 @@ export function partPath(dest: string): string {
   return `${dest}.part`;
 }
 
+/** Size of the .part so far; a link or a non-file at its name is refused (never written through). */
 async function sizeOf(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw e;
-  }
+  return partFileSize(path);
 }
 
 /** Total size from `Content-Range: bytes a-b/N` or `bytes * /N`. */
@@ -88,7 +85,7 @@ export async function httpDownload(url: string, dest: string, options: HttpDownl
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs * Math.min(stalled, 10)));
   }
   if (options.verify) await options.verify(part);
-  await rename(part, dest);
+  renameIntoPlace(part, dest);
   return { bytes: await sizeOf(dest), resumes };
 }
 
@@ -128,7 +125,7 @@ async function oneAttempt(url: string, part: string, have: number, options: Http
     total = totalFromContentRange(res.headers.get('content-range'));
   } else {
     // The server ignored the Range header: start over.
-    if (have > 0) await truncate(part, 0);
+    if (have > 0) closeSync(openPartFile(part, 'truncate'));
     start = 0;
     total = length !== null ? Number(length) : undefined;
   }
@@ -142,7 +139,7 @@ async function oneAttempt(url: string, part: string, have: number, options: Http
       cb(null, chunk);
     },
   });
-  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), counter, createWriteStream(part, { flags: 'a' }));
+  await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), counter, createWriteStream(part, { fd: openPartFile(part, 'append') }));
   if (total !== undefined && received < total) return false;
   return true;
 }

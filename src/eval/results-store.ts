@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { NGRAM_ORDER, type BleuStats } from '../metrics/bleu.js';
 import { QnmtError } from '../errors.js';
 import { isTempName as isTemp, writeFileAtomic } from './atomic-file.js';
+import { ensureOutputDir, fsError } from '../io/safe-write.js';
 
 export { tempNameFor } from './atomic-file.js';
 
@@ -111,6 +112,8 @@ export function settingsHash(settings: unknown): string {
 /** Write `row` atomically to DIR/rows/<config>.json; returns the path. Replaces an older row of the same config. */
 export async function writeRow(dir: string, row: ResultRow): Promise<string> {
   validateRow(row, `row for ${String(row?.config)}`);
+  ensureOutputDir(dir);
+  ensureOutputDir(join(dir, rowsDirName));
   const path = join(dir, rowsDirName, rowFileName(row.config));
   await writeFileAtomic(path, JSON.stringify(row, null, 2) + '\n');
   return path;
@@ -137,7 +140,7 @@ export async function loadRows(dir: string): Promise<LoadedRows> {
     names = await readdir(rowsDir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { rows: [], skipped: [], temps: [] };
-    throw e;
+    throw fsError('results/unreadable', 'read the results folder', rowsDir, e, `Give --out a folder (new or from an earlier run).`);
   }
   const rows: ResultRow[] = [];
   const skipped: SkippedFile[] = [];

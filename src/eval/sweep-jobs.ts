@@ -14,6 +14,7 @@ import { activeBackend } from '../tensor/backend.js';
 import { joinLines } from '../text/text-lines.js';
 import { QnmtError } from '../errors.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { ensureOutputDir } from '../io/safe-write.js';
 import { packLineStats, settingsHash, writeRow, type ResultRow } from './results-store.js';
 import { scoreJoined } from './score.js';
 import { translateLines, type TranslateOptions } from './translate.js';
@@ -122,6 +123,7 @@ export async function runJob(job: SweepJob, ctx: JobContext): Promise<ResultRow>
         await translateLines(model, ctx.ckpt.vocab, ctx.lines.slice(0, errorLines), ctx.search);
       })
     : undefined;
+  ensureOutputDir(join(ctx.out, 'hyp'));
   const hypPath = join(ctx.out, 'hyp', `${job.name}.detok.de`);
   await writeFileAtomic(hypPath, joinLines(scored.detok));
   const backend = activeBackend();

@@ -19,6 +19,7 @@ import { collectStats } from '../quant/collector.js';
 import { readLines, joinLines } from '../text/text-lines.js';
 import { QnmtError } from '../errors.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { ensureOutputDir } from '../io/safe-write.js';
 import { loadRows, settingsHash, type ResultRow } from './results-store.js';
 import { translateLines, type TranslateOptions } from './translate.js';
 import { fp32Model, openCheckpoint } from './models.js';
@@ -84,6 +85,7 @@ export async function runSweep(options: SweepOptions): Promise<ResultRow[]> {
   };
   // Rows of one sweep share the settings hash (model, data, search); a config's own inputs go into its job hash.
   const hash = settingsHash(common);
+  ensureOutputDir(options.out);
   const previous = (await loadRows(options.out)).rows;
   const pending = new Set(dropFinished(jobs, previous, hash));
   const finished = new Map(previous.map((r) => [r.config, r]));

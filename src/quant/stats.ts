@@ -7,7 +7,7 @@
  * a blank shape (null) or `''`, integer input keys; module order is kept (a Map).
  * Unknown record keys are ignored (later Distiller versions add fields).
  */
-import { writeFileSync } from 'node:fs';
+import { writeOutputFileSync } from '../io/safe-write.js';
 import { QnmtError } from '../errors.js';
 import { mapEntries, readYamlFile, parseYamlText, scalarValue, type YamlFile } from './yaml-file.js';
 
@@ -164,7 +164,7 @@ export function formatStats(stats: Stats): string {
 }
 
 export function saveStats(stats: Stats, path: string): void {
-  writeFileSync(path, formatStats(stats));
+  writeOutputFileSync(path, formatStats(stats));
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { calibrate } from '../../eval/sweep.js';
 import { fp32Model, openCheckpoint } from '../../eval/models.js';
 import { saveStats } from '../../quant/stats.js';
+import { checkOutputPath } from '../../io/safe-write.js';
 import { readLines } from '../../text/text-lines.js';
 import { activeBackend } from '../../tensor/backend.js';
 import { log, warn } from '../log.js';
@@ -34,6 +35,7 @@ Example:
     )
     .action(async (flags: CalibrateFlags) => {
       const search = searchSettings(flags);
+      checkOutputPath(flags.output);
       await useBackend(flags);
       const lines = readLines(flags.input, (path) => warn(`${path}: invalid UTF-8 bytes were replaced by U+FFFD.`));
       const ckpt = await openCheckpoint(flags.model);

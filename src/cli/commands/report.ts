@@ -1,7 +1,7 @@
 /** `qnmt report DIR`: one self-contained HTML page with the sweep's table and charts. */
 import { Command, Option } from 'commander';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { writeOutputFile } from '../../io/safe-write.js';
 import { renderTable, tableFormats, type TableFormat } from '../../eval/results-table.js';
 import { chartIds, loadReportInput, renderReportHtml } from '../../report/index.js';
 import { log, warn } from '../log.js';
@@ -45,10 +45,7 @@ Examples:
       const content = { title: flags.title, rows: input.rows, source: resolve(dir), ...(input.stats ? { stats: input.stats } : {}) };
       const html = renderReportHtml(content);
       const output = flags.output ?? join(dir, 'report.html');
-      await mkdir(dirname(resolve(output)), { recursive: true });
-      const tmp = `${output}.${process.pid}.tmp`;
-      await writeFile(tmp, html);
-      await rename(tmp, output);
+      await writeOutputFile(output, html);
       const charts = chartIds(content);
       log(`wrote ${output} (${input.rows.length} configurations, charts: ${charts.join(', ') || 'none'})`);
       if (flags.json) {

@@ -9,9 +9,9 @@
  *   translate
  *   writeOutput  BPE-joined tokenized lines (what translate.py writes), or detokenized text
  */
-import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { QnmtError } from '../../errors.js';
+import { checkOutputPath, writeOutputFileSync } from '../../io/safe-write.js';
 import type { Gnmt } from '../../model/gnmt.js';
 import { translateLines, type TranslateResult } from '../../eval/translate.js';
 import { fp32Model, openCheckpoint, quantizedModel } from '../../eval/models.js';
@@ -72,6 +72,7 @@ Examples (the bundled fixture):
     )
     .action(async (flags: TranslateFlags) => {
       const search = searchSettings(flags);
+      checkOutputPath(flags.output);
       await useBackend(flags);
       const { model, vocab, quant } = await loadModel(flags);
       const lines = readInput(flags);
@@ -143,12 +144,7 @@ export function readInput(flags: Pick<TranslateFlags, 'input' | 'inputFormat' | 
 export function writeOutput(flags: Pick<TranslateFlags, 'output' | 'outputFormat'>, result: TranslateResult): void {
   const lines =
     flags.outputFormat === 'bpe' ? result.bpe : flags.outputFormat === 'text' ? result.joined.map((l) => mosesDetokenize(l, 'en')) : result.joined;
-  try {
-    if (flags.output === '-') process.stdout.write(joinLines(lines));
-    else writeFileSync(flags.output, joinLines(lines));
-  } catch (e) {
-    throw new QnmtError('io/unwritable', `cannot write ${flags.output}: ${(e as Error).message}`);
-  }
+  writeOutputFileSync(flags.output, joinLines(lines));
 }
 
 async function runWithProgress(model: Gnmt, vocab: string[], lines: string[], search: SearchSettings, quiet: boolean | undefined): Promise<TranslateResult> {
