@@ -3,6 +3,17 @@
  * backend is tested against (int8 bit-exact, fp32 within tolerance) and the last-resort fallback.
  */
 import type { AllKernels, Backend, PackedF32, PackedS8 } from '../kernels.js';
+import {
+  checkAttention,
+  checkAttentionScores,
+  checkLogSoftmaxTopK,
+  checkLstmCell,
+  checkLstmTail,
+  checkPairLookup,
+  checkQuantize,
+  checkRequantize,
+  checkSize,
+} from './kernel-checks.js';
 
 interface RefPackedF32 extends PackedF32 {
   readonly w: Float32Array;
@@ -55,11 +66,7 @@ export const jsRefKernels: AllKernels = {
 
   lstmCellF32(m, hidden, gatesX, gatesH, cPrev, hOut, cOut) {
     const h = hidden;
-    checkSize('lstmCellF32 gatesX', gatesX.length, m * 4 * h);
-    if (gatesH) checkSize('lstmCellF32 gatesH', gatesH.length, m * 4 * h);
-    if (cPrev) checkSize('lstmCellF32 cPrev', cPrev.length, m * h);
-    checkSize('lstmCellF32 hOut', hOut.length, m * h);
-    checkSize('lstmCellF32 cOut', cOut.length, m * h);
+    checkLstmCell(m, hidden, gatesX, gatesH, cPrev, hOut, cOut);
     for (let r = 0; r < m; r++) {
       const z = r * 4 * h;
       for (let j = 0; j < h; j++) {
@@ -77,9 +84,7 @@ export const jsRefKernels: AllKernels = {
   },
 
   quantizeU8(x, count, scale, zeroPoint, lo, hi, offset, out) {
-    checkSize('quantizeU8 x', x.length, count);
-    checkSize('quantizeU8 out', out.length, count);
-    checkByteRange(lo, hi, offset);
+    checkQuantize(x, count, lo, hi, offset, out);
     const s = Math.fround(scale);
     const z = Math.fround(zeroPoint);
     for (let i = 0; i < count; i++) {
@@ -90,16 +95,7 @@ export const jsRefKernels: AllKernels = {
   },
 
   requantizeF32(acc, m, n, add, rowTerm, colMul, factor, zOut, lo, hi, sOut, out) {
-    checkSize('requantizeF32 acc', acc.length, m * n);
-    checkSize('requantizeF32 out', out.length, m * n);
-    if (add) checkSize('requantizeF32 add', add.length, n);
-    if ((rowTerm === null) !== (colMul === null)) throw new TypeError('requantizeF32: pass both rowTerm and colMul, or neither.');
-    if (rowTerm) checkSize('requantizeF32 rowTerm', rowTerm.length, m);
-    if (colMul) checkSize('requantizeF32 colMul', colMul.length, n);
-    if (factor.length !== 1) checkSize('requantizeF32 factor', factor.length, n);
-    if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi && lo >= -4194304 && hi <= 4194304)) {
-      throw new RangeError(`requantizeF32: need integers lo <= hi within ±2^22, got lo ${lo}, hi ${hi}.`);
-    }
+    checkRequantize(acc, m, n, add, rowTerm, colMul, factor, lo, hi, out);
     const zo = Math.fround(zOut);
     const so = Math.fround(sOut);
     const perColumn = factor.length !== 1;
@@ -120,22 +116,12 @@ export const jsRefKernels: AllKernels = {
   },
 
   attentionF32(rows, T, U, H, query, keys, bias, att, context, lengths, rowSentence, probs, out) {
-    const S = lengths.length;
-    checkSize('attentionF32 query', query.length, rows * U);
-    checkSize('attentionF32 keys', keys.length, S * T * U);
-    checkSize('attentionF32 bias', bias.length, U);
-    checkSize('attentionF32 att', att.length, U);
-    checkSize('attentionF32 context', context.length, S * T * H);
-    checkSize('attentionF32 rowSentence', rowSentence.length, rows);
-    checkSize('attentionF32 probs', probs.length, rows * T);
-    checkSize('attentionF32 out', out.length, rows * H);
+    checkAttention(rows, T, U, H, query, keys, bias, att, context, lengths, rowSentence, probs, out);
     const fr = Math.fround;
     const e = new Float32Array(T); // float32 like the softmax op's output buffer
     for (let r = 0; r < rows; r++) {
       const s = rowSentence[r]!;
-      if (!(s >= 0 && s < S)) throw new RangeError('attentionF32: rowSentence out of range');
       const len = lengths[s]!;
-      if (!(len >= 0 && len <= T)) throw new RangeError('attentionF32: lengths must be within [0, T]');
       const qo = r * U;
       let max = -Infinity;
       for (let j = 0; j < len; j++) {
@@ -169,10 +155,7 @@ export const jsRefKernels: AllKernels = {
   },
 
   logSoftmaxTopKF32(logits, rows, vocab, k, ids, logprobs) {
-    if (!(Number.isInteger(k) && k >= 1 && k <= vocab)) throw new RangeError(`logSoftmaxTopKF32: need 1 <= k <= vocab, got k ${k}, vocab ${vocab}.`);
-    checkSize('logSoftmaxTopKF32 logits', logits.length, rows * vocab);
-    checkSize('logSoftmaxTopKF32 ids', ids.length, rows * k);
-    checkSize('logSoftmaxTopKF32 logprobs', logprobs.length, rows * k);
+    checkLogSoftmaxTopK(logits, rows, vocab, k, ids, logprobs);
     const fr = Math.fround;
     const topV = new Float64Array(k);
     const topI = new Int32Array(k);
@@ -213,28 +196,14 @@ export const jsRefKernels: AllKernels = {
   },
 
   pairLookupF32(u0, p0, u1, p1, count, table, out) {
-    if (!(Number.isInteger(p0) && Number.isInteger(p1) && p0 >= 1 && p1 >= 1)) {
-      throw new RangeError(`pairLookupF32: p0 and p1 must be integers >= 1, got ${p0}, ${p1}.`);
-    }
-    checkSize('pairLookupF32 u0', u0.length, Math.min(count, p0));
-    checkSize('pairLookupF32 u1', u1.length, Math.min(count, p1));
-    checkSize('pairLookupF32 table', table.length, 65536);
-    checkSize('pairLookupF32 out', out.length, count);
+    checkPairLookup(u0, p0, u1, p1, count, table, out);
     for (let i = 0; i < count; i++) out[i] = table[(u0[i % p0]! << 8) | u1[i % p1]!]!;
   },
 
   attentionScoresU8(R, T, U, uq, uk, rowSentence, lengths, ub, codes, chain, ut) {
-    checkSize('attentionScoresU8 uq', uq.length, R * U);
-    checkSize('attentionScoresU8 rowSentence', rowSentence.length, R);
-    checkSize('attentionScoresU8 ub', ub.length, U);
-    checkSize('attentionScoresU8 codes', codes.length, 65536);
-    checkSize('attentionScoresU8 chain', chain.length, 65536);
-    checkSize('attentionScoresU8 ut', ut.length, R * T * U);
-    const S = T * U > 0 ? Math.floor(uk.length / (T * U)) : 0;
+    checkAttentionScores(R, T, U, uq, uk, rowSentence, lengths, ub, codes, chain, ut);
     for (let r = 0; r < R; r++) {
       const s = rowSentence[r]!;
-      if (T * U > 0 && !(s >= 0 && s < S)) throw new RangeError(`attentionScoresU8: rowSentence[${r}] = ${s} is outside the ${S} sentences of uk.`);
-      if (lengths && !(s < lengths.length)) throw new RangeError(`attentionScoresU8: rowSentence[${r}] = ${s} has no entry in lengths (length ${lengths.length}).`);
       const qo = r * U;
       const len = lengths ? Math.min(lengths[s]!, T) : T;
       for (let j = 0; j < len; j++) {
@@ -247,15 +216,7 @@ export const jsRefKernels: AllKernels = {
 
   lstmTailU8(n, H, ux, uh, uc, gateCodes, forgetCodes, inputCodes, cellCodes, cValues, hValues, hOut, cOut) {
     const G = 4 * H;
-    checkSize('lstmTailU8 ux', ux.length, n * G);
-    checkSize('lstmTailU8 uh', uh.length, n * G);
-    checkSize('lstmTailU8 uc', uc.length, n * H);
-    for (const [what, t] of [['gateCodes', gateCodes], ['forgetCodes', forgetCodes], ['inputCodes', inputCodes], ['cellCodes', cellCodes], ['hValues', hValues]] as const) {
-      checkSize(`lstmTailU8 ${what}`, t.length, 65536);
-    }
-    checkSize('lstmTailU8 cValues', cValues.length, 256);
-    checkSize('lstmTailU8 hOut', hOut.length, n * H);
-    checkSize('lstmTailU8 cOut', cOut.length, n * H);
+    checkLstmTail(n, H, ux, uh, uc, gateCodes, forgetCodes, inputCodes, cellCodes, cValues, hValues, hOut, cOut);
     for (let r = 0; r < n; r++) {
       const go = r * G;
       const co = r * H;
@@ -284,18 +245,6 @@ function sigmoid(x: number): number {
 export function roundHalfEven(v: number): number {
   const r = Math.round(v);
   return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
-function checkByteRange(lo: number, hi: number, offset: number): void {
-  if (!(Number.isInteger(lo) && Number.isInteger(hi) && Number.isInteger(offset) && lo <= hi && lo + offset >= 0 && hi + offset <= 255)) {
-    throw new RangeError(
-      `quantizeU8: need integers lo <= hi with 0 <= lo + offset and hi + offset <= 255, got lo ${lo}, hi ${hi}, offset ${offset}.`,
-    );
-  }
-}
-
-function checkSize(what: string, actual: number, expected: number): void {
-  if (actual < expected) throw new RangeError(`${what}: array length ${actual} is smaller than the required ${expected}.`);
 }
 
 export const jsRefBackend: Backend = {

@@ -16,9 +16,9 @@ export class SharedHeap {
   private f32View = new Float32Array(0);
   private i32View = new Int32Array(0);
 
-  /** `base`: first byte the kernels may use (the module keeps no static data, so a small guard suffices). */
-  constructor(readonly memory: WebAssembly.Memory, base = 1024) {
-    this.end = base;
+  /** `base`: first byte after the module's static data (its heapBase export). */
+  constructor(readonly memory: WebAssembly.Memory, base: number) {
+    this.end = Math.ceil(base / ALIGN) * ALIGN;
   }
 
   alloc(bytes: number): number {

@@ -8,10 +8,22 @@
  */
 
 /** Exports that can run as parallel jobs, by index (the control block carries the index). */
-export const PARALLEL_OPS = ['gemmF32', 'gemmU8S8S32'] as const;
+export const PARALLEL_OPS = [
+  'gemmF32',
+  'gemmU8S8S32',
+  'lstmCellF32',
+  'attentionF32',
+  'logSoftmaxTopKF32',
+  'quantizeU8',
+  'requantizeF32',
+  'pairLookupF32',
+  'attentionScoresU8',
+  'lstmTailU8',
+] as const;
 export type ParallelOp = (typeof PARALLEL_OPS)[number];
 
-type KernelExports = Record<string, (...args: number[]) => void>;
+/** The module's exported functions (kernels return nothing; heapBase returns a number). */
+export type KernelExports = Record<string, (...args: number[]) => number | void>;
 
 // Control block: int32 slots, then float64 arguments from byte ARGS_BYTE.
 const GENERATION = 0;

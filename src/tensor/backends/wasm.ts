@@ -71,7 +71,8 @@ function load(build: Build): Loaded {
   if (!WebAssembly.validate(bytes)) throw new Error('this JavaScript engine lacks WebAssembly SIMD128 or threads');
   const module = new WebAssembly.Module(bytes);
   const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
-  const l: Loaded = { module, relaxed, memory, heap: new SharedHeap(memory), exports: instantiateKernels(module, memory) };
+  const exports = instantiateKernels(module, memory);
+  const l: Loaded = { module, relaxed, memory, heap: new SharedHeap(memory, exports['heapBase']!() as number), exports };
   loaded.set(build, l);
   return l;
 }
