@@ -2,6 +2,7 @@
 import { Module, Op } from '../../src/model/module.js';
 import { BatchMatmul, Concat, Dropout, EltwiseAdd, EltwiseMult, Embedding, Linear, Matmul } from '../../src/model/ops.js';
 import { Tensor } from '../../src/tensor/tensor.js';
+import { selectBackend } from '../../src/tensor/backend.js';
 import type { WrapperDescription } from '../../src/quant/wrappers/index.js';
 
 /** A plain container whose children are added by name. */
@@ -66,4 +67,18 @@ export function diffDescription(got: WrapperDescription, want: WrapperDescriptio
   };
   walk(got, want, '');
   return bad;
+}
+
+/** 'js' plus every fast backend that initialises here (onednn when built, wasm): each is checked the same way. */
+export async function backendsHere(): Promise<string[]> {
+  const names = ['js'];
+  for (const name of ['onednn', 'wasm']) {
+    try {
+      await selectBackend(name, 1, () => {});
+      names.push(name);
+    } catch {
+      // not available here (the native addon is optional): the others are still checked
+    }
+  }
+  return names;
 }

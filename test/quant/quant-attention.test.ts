@@ -14,7 +14,7 @@ import { QUANT_MODES } from '../../src/quant/qtypes.js';
 import type { StatsRecord } from '../../src/quant/stats.js';
 import { QuantBatchMatmul, QuantEltwiseAdd, QuantMatmul, type ModuleQuantSettings } from '../../src/quant/wrappers/index.js';
 import { FusedQuantScores } from '../../src/quant/wrappers/quant-attention.js';
-import { randomTensor, rng } from './helpers.js';
+import { backendsHere, randomTensor, rng } from './helpers.js';
 
 const rec = (min: number, max: number): StatsRecord => ({ min, max, avg_min: min / 2, avg_max: max / 2, mean: 0, std: 1, shape: '' });
 const settings = (mode: ModuleQuantSettings['mode']): ModuleQuantSettings => ({
@@ -22,13 +22,7 @@ const settings = (mode: ModuleQuantSettings['mode']): ModuleQuantSettings => ({
 });
 
 test('fused quantized attention scores equal the op-by-op chain', async () => {
-  const backends = ['js'];
-  try {
-    await selectBackend('onednn', 1);
-    backends.push('onednn');
-  } catch {
-    // native backend not built: js kernels only
-  }
+  const backends = await backendsHere();
   for (const backend of backends) {
     await selectBackend(backend, 1);
     for (const mode of QUANT_MODES) {
@@ -69,13 +63,7 @@ test('fused quantized attention scores equal the op-by-op chain', async () => {
 });
 
 test('BahdanauAttention with quantized score ops: fused form equals the op-by-op forward', async () => {
-  const backends = ['js'];
-  try {
-    await selectBackend('onednn', 1);
-    backends.push('onednn');
-  } catch {
-    // native backend not built: js kernels only
-  }
+  const backends = await backendsHere();
   for (const backend of backends) {
     await selectBackend(backend, 1);
     for (const mode of QUANT_MODES) {

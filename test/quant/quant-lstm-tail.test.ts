@@ -13,7 +13,7 @@ import { EltwiseAdd, EltwiseMult } from '../../src/model/ops.js';
 import { QUANT_MODES } from '../../src/quant/qtypes.js';
 import type { StatsRecord } from '../../src/quant/stats.js';
 import { FusedQuantLstmTail, QuantEltwiseAdd, QuantEltwiseMult, type ModuleQuantSettings } from '../../src/quant/wrappers/index.js';
-import { randomTensor, rng } from './helpers.js';
+import { backendsHere, randomTensor, rng } from './helpers.js';
 
 const rec = (min: number, max: number): StatsRecord => ({ min, max, avg_min: min / 2, avg_max: max / 2, mean: 0, std: 1, shape: '' });
 const settings = (mode: ModuleQuantSettings['mode'], bits: number): ModuleQuantSettings => ({
@@ -38,13 +38,7 @@ function quantizedCell(mode: ModuleQuantSettings['mode'], bits: number, H: numbe
 }
 
 test('fused quantized LSTM tail equals the op-by-op cell', async () => {
-  const backends = ['js'];
-  try {
-    await selectBackend('onednn', 1);
-    backends.push('onednn');
-  } catch {
-    // native backend not built: js kernels only
-  }
+  const backends = await backendsHere();
   for (const backend of backends) {
     await selectBackend(backend, 1);
     for (const mode of QUANT_MODES) {

@@ -15,7 +15,7 @@ import {
   type ModuleQuantSettings, type QuantWrapper,
 } from '../../src/quant/wrappers/index.js';
 import { simulateQ } from './simulation.js';
-import { randomTensor, rng } from './helpers.js';
+import { backendsHere, randomTensor, rng } from './helpers.js';
 
 function rec(min: number, max: number): StatsRecord {
   return { min, max, avg_min: min / 2, avg_max: max / 2, mean: 0, std: 1, shape: '' };
@@ -33,17 +33,6 @@ function check(w: QuantWrapper, inputs: Tensor[], what: string): void {
   assert.deepEqual([...y.shape], [...got.shape], what);
   const { scale, zeroPoint } = w.outputParams;
   assert.deepEqual(y.data, Float32Array.from(want, (q) => dequantize(q, scale, zeroPoint)), `${what}: forward differs from D(q_out)`);
-}
-
-async function backendsHere(): Promise<string[]> {
-  const names = ['js'];
-  try {
-    await selectBackend('onednn', 1);
-    names.push('onednn');
-  } catch {
-    // Native backend not built here: the js reference kernels are still checked.
-  }
-  return names;
 }
 
 test('fast paths equal the simulation on GNMT-like shapes, every backend and mode', async () => {
