@@ -2,7 +2,7 @@
  * End-to-end translation throughput of qnmt against PyTorch 1.13 CPU (not a test).
  *
  *   node dist/bench/e2e.js [--quick] [--threads 2] [--repeat 1] [--only full-b5,fixture-b5,fixture-b10]
- *                          [--no-torch] [--work /tmp/qnmt-bench]
+ *                          [--no-torch] [--work /tmp/qnmt-bench] [--backends auto | onednn,wasm,…]
  *   node dist/bench/e2e.js --sweep [--quick] [--threads 2]
  *
  * Scenarios (same batch 128, max length 80 and thread count on both sides):
@@ -19,6 +19,10 @@
  * loading and quantization excluded on both sides); peak RSS is the whole child process (/usr/bin/time, else
  * self-reported). "= torch FP32" is the share of output lines identical to PyTorch FP32's: both implement the
  * same search, so FP32 rows should be at (or very near) 100 %.
+ *
+ * --backends runs qnmt once per listed kernel backend (rows "qnmt-fp32 wasm" …), interleaved with the
+ * others in every round; "× first backend" is each row's speed relative to the first listed backend's row
+ * of the same precision (e.g. --backends onednn,wasm gives wasm ÷ onednn).
  *
  * --sweep times `qnmt sweep` on the fixture (1000 lines, beam 10, examples/*.yaml, calibration included)
  * into a temporary folder and prints the seconds of each row.
@@ -44,6 +48,7 @@ const { values: opts } = parseArgs({
     only: { type: 'string' },
     'no-torch': { type: 'boolean', default: false },
     work: { type: 'string', default: join(tmpdir(), 'qnmt-bench') },
+    backends: { type: 'string', default: 'auto' },
   },
 });
 
@@ -66,7 +71,11 @@ const int8Config = join(repoRoot, 'examples', 'int8-asym-pc-avg.yaml');
 const withTorch = !opts['no-torch'] && existsSync(python) && existsSync(torchScript);
 const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
 
-type Impl = 'qnmt-fp32' | 'qnmt-int8' | 'torch-fp32' | 'torch-int8';
+/** 'torch-fp32', 'torch-int8', or 'qnmt-fp32' / 'qnmt-int8' followed by ' BACKEND' unless it is auto. */
+type Impl = string;
+const backends = opts.backends.split(',').filter(Boolean);
+const backendOf = (impl: Impl): string => impl.split(' ')[1] ?? 'auto';
+const qnmtImpls = (precision: 'fp32' | 'int8'): Impl[] => backends.map((b) => (b === 'auto' ? `qnmt-${precision}` : `qnmt-${precision} ${b}`));
 
 interface Scenario {
   name: string;
@@ -150,15 +159,16 @@ function slice(src: string, n: number, name: string): string {
 }
 
 function measure(s: Scenario, impl: Impl, round: number): Run {
-  const output = join(work, `${s.name}.${impl}.r${round}.bpe.de`);
+  const output = join(work, `${s.name}.${impl.replace(' ', '.')}.r${round}.bpe.de`);
   const search = ['--beam', String(s.beam), '--batch', '128', '--max-len', '80'];
   let seconds: number;
   let sentences: number;
   let info: Record<string, unknown>;
   let child: ChildResult;
   if (impl.startsWith('qnmt')) {
-    const quant = impl === 'qnmt-int8' ? ['--quant', int8Config, '--stats', s.stats()] : [];
+    const quant = impl.startsWith('qnmt-int8') ? ['--quant', int8Config, '--stats', s.stats()] : [];
     const args = ['-m', s.model, '-i', s.input, '-o', output, '--output-format', 'bpe', ...search, ...quant, '--threads', String(threads), '--json', '-q'];
+    args.push('--backend', backendOf(impl));
     child = runChild(process.execPath, qnmtArgs('translate', args), `${s.name} ${impl}`);
     const j = JSON.parse(child.stdout) as { seconds: number; sentences: number; backend: string; threads: number; quant: string | null };
     ({ seconds, sentences } = j);
@@ -240,7 +250,7 @@ function fullScenario(): Scenario | undefined {
 
 // ------------------------------------------------------------------------------------------------ report
 
-const impls: Impl[] = withTorch ? ['qnmt-fp32', 'torch-fp32', 'qnmt-int8', 'torch-int8'] : ['qnmt-fp32', 'qnmt-int8'];
+const impls: Impl[] = [...qnmtImpls('fp32'), ...(withTorch ? ['torch-fp32'] : []), ...qnmtImpls('int8'), ...(withTorch ? ['torch-int8'] : [])];
 
 interface Row {
   scenario: string;
@@ -274,8 +284,8 @@ function summarize(runs: Run[]): Row[] {
 }
 
 const tableHeader =
-  '| scenario | impl | sentences/s | target tokens/s | peak RSS (MB) | seconds | × torch FP32 | × torch INT8 | = torch FP32 lines |\n' +
-  '|---|---|---:|---:|---:|---:|---:|---:|---:|';
+  '| scenario | impl | sentences/s | target tokens/s | peak RSS (MB) | seconds | × torch FP32 | × torch INT8 | × first backend | = torch FP32 lines |\n' +
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|';
 
 function tableLines(rows: Row[]): string[] {
   const byImpl = (i: Impl) => rows.find((r) => r.impl === i);
@@ -286,7 +296,7 @@ function tableLines(rows: Row[]): string[] {
     const match = tf && r !== tf ? `${(100 * lineMatch(r.output, tf.output)).toFixed(1)} %` : '–';
     return (
       `| ${r.scenario} | ${r.impl} | ${r.sentPerS.toFixed(2)} | ${r.tokPerS.toFixed(0)} | ${r.rssMb.toFixed(0)} | ${r.seconds.toFixed(1)} | ` +
-      `${ratio(r, tf)} | ${ratio(r, ti)} | ${match} |`
+      `${ratio(r, tf)} | ${ratio(r, ti)} | ${r.impl.startsWith('qnmt') ? ratio(r, byImpl(qnmtImpls(r.impl.startsWith('qnmt-int8') ? 'int8' : 'fp32')[0]!)) : '–'} | ${match} |`
     );
   });
 }

@@ -3,7 +3,7 @@
 //
 // Run by `npm install` (postinstall) and by hand. It never fails the install: without a C++ compiler,
 // Node headers or libdnnl-dev it prints why and exits 0, and the 'onednn' backend then reports
-// "native addon not built: …" so backend selection falls back to the JavaScript kernels.
+// "native addon not built: …" so backend selection falls back to the WebAssembly kernels (wasm/).
 // A plain g++ call instead of node-gyp: the headers ship with Node (no download), and there is one file.
 // Environment: CXX (compiler, default g++), QNMT_NATIVE_CXXFLAGS (extra flags), QNMT_SKIP_NATIVE=1 (skip).
 import { spawnSync } from 'node:child_process';
@@ -27,7 +27,7 @@ function giveUp(reason) {
   rmSync(output, { force: true });
   rmSync(output + '.tmp', { force: true });
   writeFileSync(reasonFile, reason + '\n');
-  note(`not built (${reason}); the JavaScript kernels will be used.`);
+  note(`not built (${reason}); the WebAssembly kernels will be used.`);
   process.exit(0);
 }
 
