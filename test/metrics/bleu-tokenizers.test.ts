@@ -26,11 +26,12 @@ test('13a: ASCII symbols, periods/commas unless next to digits, dash after digit
   assert.equal(tokenize13a("don't (x)"), "don't ( x )");
 });
 
-test('tokenizers finish a 100 000-character line quickly', () => {
-  for (const line of ['.,'.repeat(50_000), 'a!'.repeat(50_000), '€'.repeat(100_000)]) {
-    const t0 = performance.now();
-    tokenizeIntl(line);
-    tokenize13a(line);
-    assert.ok(performance.now() - t0 < 2000);
+test('tokenizers handle a 300 000-character line (no quadratic loops)', () => {
+  // No clock here (bench/long-lines.ts times it): at this size a quadratic loop or catastrophic backtracking
+  // costs over ten minutes per call (the /\\s+$/ bug took 70 s at 100 000 characters), which the suite's
+  // time budget cannot miss, while the linear code takes well under a second.
+  for (const line of ['.,'.repeat(150_000), 'a!'.repeat(150_000), '€'.repeat(300_000)]) {
+    assert.ok(tokenizeIntl(line).length >= line.length);
+    assert.ok(tokenize13a(line).length >= line.length);
   }
 });

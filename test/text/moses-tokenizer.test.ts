@@ -75,14 +75,14 @@ test(".' at the end of a line becomes ' . ' ' with a trailing space (MLPerf quir
   assert.equal(mosesTokenize("He said.'", 'en'), 'He said . &apos; ');
 });
 
-test('100 000-character lines finish quickly (no quadratic loops, no catastrophic backtracking)', () => {
-  const inputs = ['.'.repeat(100_000), 'a'.repeat(100_000) + '.', "a'".repeat(50_000), '„,'.repeat(50_000), 'x. '.repeat(33_333)];
+test('300 000-character lines are tokenized (no quadratic loops, no catastrophic backtracking)', () => {
+  // No clock here (bench/long-lines.ts times it): at this size a quadratic loop or catastrophic backtracking
+  // costs over ten minutes per call (the /\\s+$/ bug took 70 s at 100 000 characters), which the suite's
+  // time budget cannot miss, while the linear code takes well under a second.
+  const inputs = ['.'.repeat(300_000), 'a'.repeat(300_000) + '.', "a'".repeat(150_000), '„,'.repeat(150_000), 'x. '.repeat(100_000)];
   for (const input of inputs) {
-    const t0 = performance.now();
     const out = mosesTokenize(input, 'en');
-    const ms = performance.now() - t0;
-    assert.ok(ms < 2000, `${JSON.stringify(input.slice(0, 6))}…: ${ms.toFixed(0)} ms`);
     assert.ok(out.length >= input.length / 2);
+    if (input[0] === input[1]) assert.ok(out === input || out === `${input.slice(0, -1)} .`, 'a run of one character stays one token');
   }
-  assert.equal(mosesTokenize('.'.repeat(100_000), 'en'), '.'.repeat(100_000));
 });
