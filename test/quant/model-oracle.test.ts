@@ -20,9 +20,11 @@ import { readOracleConfig, toOracle } from './model-oracle.js';
 import { Lockstep } from './lockstep.js';
 
 export const ORACLE_CONFIGS = ['int8-sym', 'int8-asym', 'int8-asym-pc-avg', 'int8-asym-pc-avg-noattn', 'int8-asym-pc-avg-noattn-nocls'];
-/** Sentences 0..5 of test2016 (short and long ones; the batch sorts them by length). */
-const LINES = [0, 1, 2, 3, 4, 5];
+/** Sentences 0..3 of test2016 (the batch sorts them by length). */
+const LINES = [0, 1, 2, 3];
 const APPROX_BITS = 8;
+
+const stats = loadStats(join(fixtureDir, 'calibration', 'model_stats.yaml'));
 
 const variants: Array<{ config: string; approx: number | null }> = [
   ...ORACLE_CONFIGS.map((config) => ({ config, approx: null })),
@@ -33,7 +35,6 @@ for (const { config, approx } of variants) {
   const label = approx === null ? config : `${config} + scale_approx_mult_bits ${approx}`;
   test(`whole INT8 model = op-by-op spec simulation, every decoder step of greedy and beam 5 (${label})`, async () => {
     const { ckpt } = await fixtureModel();
-    const stats = loadStats(join(fixtureDir, 'calibration', 'model_stats.yaml'));
     const file = join(repoRoot, 'examples', `${config}.yaml`);
     const fast = buildGnmt(ckpt);
     const loaded = loadQuantConfig(file);

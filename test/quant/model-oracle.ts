@@ -143,6 +143,9 @@ const deq = (q: number, p: P): number => f(f(q + p.zp) / p.scale);
 
 /** A replacement op that runs the literal simulation; it offers no fused form to the model. */
 export abstract class OracleOp extends Op {
+  /** Fixed parameters: output row i depends on input row i only (lets a search skip finished beams). */
+  readonly rowsIndependent = true;
+
   constructor(readonly moduleName: string, readonly settings: OracleSettings) {
     super();
   }
@@ -311,7 +314,7 @@ class OracleEmbedding extends OracleOp {
     const es: OracleSettings = { ...s, clipActs: 'NONE', clipNStds: null, scaleApproxMultBits: null, bitsActivations: s.bitsWeights };
     this.p = act(st.output, es, `${name}.output`);
     const { lo, hi } = ranges(es);
-    this.table = Float32Array.from(op.weight.data, (v) => quantize(v, this.p.scale, this.p.zp, lo, hi));
+    this.table = mapTo(new Float32Array(op.weight.numel), op.weight.data, (v) => quantize(v, this.p.scale, this.p.zp, lo, hi));
   }
 
   forward(ids: Tensor): Tensor {
