@@ -56,7 +56,7 @@ export function positiveInt(value: string, flag: string): number {
   return n;
 }
 
-/** A progress bar on stderr (none when quiet or when stderr is not a terminal... cli-progress handles that). */
+/** A progress bar on stderr (none when quiet; a line every 10 s when stderr is not a terminal). */
 export function progressBar(label: string, quiet: boolean | undefined): cliProgress.SingleBar | undefined {
   if (quiet || isQuiet()) return undefined;
   return new cliProgress.SingleBar(
@@ -64,6 +64,10 @@ export function progressBar(label: string, quiet: boolean | undefined): cliProgr
       stream: process.stderr,
       format: `qnmt: ${label} [{bar}] {value}/{total} sentences | {duration_formatted} elapsed | ETA {eta_formatted}`,
       hideCursor: true,
+      // Not a terminal (a pipe, a CI log): one progress line every 10 s instead of a redrawn bar, so a
+      // long run never looks stalled.
+      noTTYOutput: true,
+      notTTYSchedule: 10_000,
     },
     cliProgress.Presets.shades_classic,
   );
