@@ -23,6 +23,13 @@ export interface TranslateOptions extends SearchOptions {
   onProgress?: (done: number, total: number) => void;
   /** Called for inputs the reference would treat differently (over-long lines). */
   onWarning?: (message: string) => void;
+  /**
+   * Run only these batches (indices into the unsharded run's batches, ascending): a shard's share.
+   * Lines of other batches are left ''. @default every batch
+   */
+  batches?: readonly number[];
+  /** Called before each batch runs, with its index in the unsharded run. */
+  onBatch?: (index: number) => void;
 }
 
 export interface TranslateResult {
@@ -60,7 +67,12 @@ export async function translateLines(
   const bpe = new Array<string>(lines.length).fill('');
   const iterations: number[] = [];
   let done = 0;
-  for (const [start, end] of batchRanges(lines.length, batchSize)) {
+  const ranges = batchRanges(lines.length, batchSize);
+  const selected = options.batches ?? ranges.map((_, i) => i);
+  const total = selected.reduce((n, i) => n + ranges[i]![1] - ranges[i]![0], 0);
+  for (const index of selected) {
+    const [start, end] = ranges[index]!;
+    options.onBatch?.(index);
     const batch = makeBatch(seqs, start, end);
     const keys = model.encode(batch.src, batch.lengths, batch.T);
     const result = beamSearch(model, keys, search);
@@ -69,8 +81,8 @@ export async function translateLines(
       const ids = row.subarray(1, Math.max(1, result.lengths[r]! - 1));
       bpe[batch.positions[r]!] = Array.from(ids, (id) => vocab[id] ?? '<unk>').join(' ');
     });
-    done = end;
-    options.onProgress?.(done, lines.length);
+    done += end - start;
+    options.onProgress?.(done, total);
     // Let timers (progress bar redraws, signals) run between batches.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }

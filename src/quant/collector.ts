@@ -19,12 +19,16 @@
  * Precision: per-call reductions are computed in float64 (the original reduces float32 tensors on
  * the GPU in an unspecified order, so its last bits are not reproducible anyway). Empty tensors are
  * skipped (the original would fail on them).
+ *
+ * The per-call reductions and the record update live in call-summary.ts; an optional observer sees
+ * every call's summaries (a shard's partial statistics keep them to merge shards exactly).
  */
 import type { Module, Op } from '../model/module.js';
 import { Op as OpClass } from '../model/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Embedding } from '../model/ops.js';
-import { initialRecord, shapeString, type Stats, type StatsRecord } from './stats.js';
+import { initialRecord, type Stats, type StatsRecord } from './stats.js';
+import { applySummary, summarizeTensor, type TensorSummary } from './call-summary.js';
 
 interface Entry {
   calls: number;
@@ -32,26 +36,50 @@ interface Entry {
   output: StatsRecord;
 }
 
-/** Hooks a model's leaf ops; `stats()` snapshots the records; `detach()` removes every hook. */
+/** What an observer sees of one call of one module (undefined summaries: empty tensors, skipped). */
+export interface ObservedCall {
+  /** The module's own call count, this call included (1, 2, …). */
+  call: number;
+  inputs: (TensorSummary | undefined)[];
+  output: TensorSummary | undefined;
+  /** Input 0 holds token ids (written as integers in Distiller's file). */
+  integerInput: boolean;
+}
+
+/** Receives every observed call, in call order (e.g. a shard's partial statistics). */
+export type CallObserver = (module: string, call: ObservedCall) => void;
+
+/**
+ * Hooks a model's leaf ops; `stats()` snapshots the records; `detach()` removes every hook.
+ * `modules()` lists the observed names in module-walk order; `observer` sees every call's summaries.
+ */
 export class StatsCollector {
   private readonly entries = new Map<string, Entry>();
   private disposers: (() => void)[] = [];
 
-  constructor(model: Module) {
+  constructor(model: Module, observer?: CallObserver) {
     for (const [name, m] of model.namedModules()) {
       if (!m.isLeaf || !(m instanceof OpClass)) continue;
       const entry: Entry = { calls: 0, inputs: null, output: initialRecord() };
       this.entries.set(name, entry);
       this.disposers.push((m as Op).addForwardHook((_op, inputs, output) => {
         entry.calls++;
+        // Token ids are int64 in PyTorch: their min/max are written as integers.
+        const integerInput = m instanceof Embedding;
         if (!entry.inputs) {
           entry.inputs = inputs.map(() => initialRecord());
-          // Token ids are int64 in PyTorch: their min/max are written as integers.
-          if (m instanceof Embedding && entry.inputs[0]) entry.inputs[0].integer = true;
+          if (integerInput && entry.inputs[0]) entry.inputs[0].integer = true;
         }
-        updateCall(entry, inputs, output);
+        const call: ObservedCall = { call: entry.calls, ...summarizeCall(inputs, output), integerInput };
+        updateCall(entry, call);
+        observer?.(name, call);
       }));
     }
+  }
+
+  /** The observed module names, in module-walk order. */
+  modules(): string[] {
+    return [...this.entries.keys()];
   }
 
   /** A copy of the statistics so far, in module-walk order. */
@@ -70,8 +98,8 @@ export class StatsCollector {
 }
 
 /** Run `run` with a collector attached to every leaf op of `model`; hooks are removed afterwards. */
-export async function collectStats(model: Module, run: () => Promise<void> | void): Promise<Stats> {
-  const collector = new StatsCollector(model);
+export async function collectStats(model: Module, run: () => Promise<void> | void, observer?: CallObserver): Promise<Stats> {
+  const collector = new StatsCollector(model, observer);
   try {
     await run();
     return collector.stats();
@@ -80,93 +108,25 @@ export async function collectStats(model: Module, run: () => Promise<void> | voi
   }
 }
 
-/** Per-call reductions of one tensor (spec §3 steps 1–3), independent of the record. */
-interface CallSummary {
-  callMin: number;
-  callMax: number;
-  /** Mean over samples of the per-sample minimum / maximum. */
-  avgMin: number;
-  avgMax: number;
-  /** Σ of all elements, summed in index order. */
-  sum: number;
-}
-
-/** min/max per sample and the element sum in one pass (same summation order as index order). */
-function summarize(t: Tensor): CallSummary {
-  const d = t.data;
-  const numel = d.length;
-  const rows = t.shape.length === 0 ? 1 : t.shape[0]!;
-  const cols = numel / rows;
-  let sum = 0;
-  let callMin = Infinity;
-  let callMax = -Infinity;
-  if (cols === 1) {
-    // One value per sample: use the global extremes as a single per-sample value.
-    for (let i = 0; i < numel; i++) {
-      const v = d[i]!;
-      if (v < callMin) callMin = v;
-      if (v > callMax) callMax = v;
-      sum += v;
-    }
-    return { callMin, callMax, avgMin: callMin, avgMax: callMax, sum };
-  }
-  let sumMin = 0;
-  let sumMax = 0;
-  for (let r = 0; r < rows; r++) {
-    let mn = Infinity;
-    let mx = -Infinity;
-    for (let i = r * cols, e = i + cols; i < e; i++) {
-      const v = d[i]!;
-      if (v < mn) mn = v;
-      if (v > mx) mx = v;
-      sum += v;
-    }
-    sumMin += mn;
-    sumMax += mx;
-    if (mn < callMin) callMin = mn;
-    if (mx > callMax) callMax = mx;
-  }
-  return { callMin, callMax, avgMin: sumMin / rows, avgMax: sumMax / rows, sum };
-}
-
-/** One call's update of one record (spec §3 steps 1–7); `n` is the module's call count including this call. */
-export function updateRecord(rec: StatsRecord, t: Tensor, n: number, summary?: CallSummary): void {
-  const d = t.data;
-  const numel = d.length;
-  if (numel === 0) return;
-  const c = summary ?? summarize(t);
-  rec.min = Math.min(rec.min, c.callMin);
-  rec.max = Math.max(rec.max, c.callMax);
-  rec.avg_min += (c.avgMin - rec.avg_min) / n;
-  rec.avg_max += (c.avgMax - rec.avg_max) / n;
-
-  const oldMean = rec.mean;
-  const newMean = oldMean + (c.sum / numel - oldMean) / n;
-  const nPrev = numel * (n - 1);
-  let m2 = rec.std ** 2 * (nPrev - 1);
-  for (let i = 0; i < numel; i++) {
-    const v = d[i]!;
-    m2 += (v - oldMean) * (v - newMean);
-  }
-  rec.std = Math.sqrt(m2 / (nPrev + numel - 1));
-  rec.mean = newMean;
-  if (!rec.shape) rec.shape = shapeString(t.shape);
-}
-
-/** Records of one call: a tensor passed more than once (dropout returns its input) is reduced once. */
-function updateCall(entry: Entry, inputs: readonly Tensor[], output: Tensor): void {
-  const done: { t: Tensor; c: CallSummary }[] = [];
-  const summaryOf = (t: Tensor): CallSummary | undefined => {
-    if (t.data.length === 0) return undefined;
-    for (const x of done) if (x.t.data === t.data && x.t.shape[0] === t.shape[0] && x.t.shape.length === t.shape.length) return x.c;
-    const c = summarize(t);
-    done.push({ t, c });
-    return c;
+/** The summaries of one call: a tensor passed more than once (dropout returns its input) is reduced once. */
+function summarizeCall(inputs: readonly Tensor[], output: Tensor): Pick<ObservedCall, 'inputs' | 'output'> {
+  const done: { t: Tensor; s: TensorSummary | undefined }[] = [];
+  const summaryOf = (t: Tensor): TensorSummary | undefined => {
+    for (const x of done) if (x.t.data === t.data && x.t.shape[0] === t.shape[0] && x.t.shape.length === t.shape.length) return x.s;
+    const s = summarizeTensor(t);
+    done.push({ t, s });
+    return s;
   };
-  inputs.forEach((t, i) => {
+  const ins = inputs.map(summaryOf);
+  return { inputs: ins, output: summaryOf(output) };
+}
+
+/** One call's update of a module's records (spec §3); `entry.calls` already counts this call. */
+function updateCall(entry: Entry, call: ObservedCall): void {
+  call.inputs.forEach((s, i) => {
     // A later call with more inputs than the first one gets fresh records (R appends too).
     entry.inputs![i] ??= initialRecord();
-    updateRecord(entry.inputs![i]!, t, entry.calls, summaryOf(t));
+    if (s) applySummary(entry.inputs![i]!, s, entry.calls);
   });
-  updateRecord(entry.output, output, entry.calls, summaryOf(output));
+  if (call.output) applySummary(entry.output, call.output, entry.calls);
 }
