@@ -131,17 +131,20 @@ export function shardCommand(part: Pick<PartFile<unknown>, 'command' | 'plan'>, 
  * Check that `parts` are the N parts of one plan, one per shard. Errors name the mismatched part and
  * the plan it differs from, or the missing shards and the command that makes each.
  */
-export function checkComplete<P>(parts: readonly { path: string; part: PartFile<P> }[], expected?: { plan_hash: string; what: string }): void {
+export function checkComplete<P>(
+  parts: readonly { path: string; part: PartFile<P> }[],
+  expected?: { plan: PlanIdentity; what: string; command: string[] },
+): void {
   if (parts.length === 0) throw new QnmtError('shard/no-parts', 'no part files were given or found.');
   const first = parts[0]!;
-  const ref = expected?.plan_hash ?? first.part.plan_hash;
+  const ref = expected ? planHash(expected.plan) : first.part.plan_hash;
+  const remake = (index: number): string => (expected ? shardCommand({ command: expected.command, plan: expected.plan }, index) : shardCommand(first.part, index));
   for (const { path, part } of parts) {
     if (part.plan_hash !== ref) {
-      const against = expected ? expected.what : first.path;
       throw new QnmtError(
         'shard/plan-mismatch',
-        `${path} belongs to another plan than ${against} (${describeDifference(part.plan, expected ? undefined : first.part.plan)}); ` +
-          `remake it with: ${shardCommand(expected ? part : first.part, part.shard)}`,
+        `${path} belongs to another plan than ${expected ? expected.what : first.path} (${describeDifference(part.plan, expected?.plan ?? first.part.plan)}); ` +
+          `remove it, or remake it with: ${remake(part.shard)}`,
       );
     }
   }
@@ -154,7 +157,7 @@ export function checkComplete<P>(parts: readonly { path: string; part: PartFile<
   }
   const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !seen.has(i));
   if (missing.length > 0) {
-    const cmds = missing.map((i) => `  ${shardCommand(first.part, i)}`).join('\n');
+    const cmds = missing.map((i) => `  ${remake(i)}`).join('\n');
     throw new QnmtError('shard/missing-parts', `missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${n}`).join(', ')} of ${n}; make ${missing.length > 1 ? 'them' : 'it'} with:\n${cmds}`);
   }
   const batches = parts.flatMap((p) => p.part.batches).sort((a, b) => a - b);
@@ -163,8 +166,7 @@ export function checkComplete<P>(parts: readonly { path: string; part: PartFile<
   }
 }
 
-function describeDifference(a: PlanIdentity, b: PlanIdentity | undefined): string {
-  if (!b) return 'different model, input or settings';
+function describeDifference(a: PlanIdentity, b: PlanIdentity): string {
   const diffs: string[] = [];
   if (a.kind !== b.kind) diffs.push(`kind ${a.kind} vs ${b.kind}`);
   if (a.model_sha256 !== b.model_sha256) diffs.push('another model');

@@ -111,39 +111,77 @@ export interface JobContext {
 
 /** Build the job's model, translate, score, and save the row (and hypotheses) atomically; returns the row. */
 export async function runJob(job: SweepJob, ctx: JobContext): Promise<ResultRow> {
+  return saveJobRow(job, ctx, await translateJob(job, ctx));
+}
+
+/** What translating a job (or a shard's batches of it) gives, before scoring. */
+export interface JobOutput {
+  /** BPE-joined hypotheses, input order ('' for lines of batches not run). */
+  joined: string[];
+  /** Translation wall time, seconds (for merged shards: the sum over the shards). */
+  seconds: number;
+  moduleErrors?: Record<string, number | null>;
+  fp32Modules: string[] | null;
+  backend: string;
+  threads: number;
+  host: string;
+}
+
+/**
+ * Build the job's model and translate `batches` of the input (default all); the per-module error of a
+ * quantized job is measured unless `moduleErrors` is false (a shard measures it only once per job).
+ */
+export async function translateJob(
+  job: SweepJob,
+  ctx: JobContext,
+  options: { batches?: readonly number[]; moduleErrors?: boolean } = {},
+): Promise<JobOutput> {
   const { model, prepared } = job.config ? buildQuantized(job, ctx) : { model: fp32Model(ctx.ckpt), prepared: null };
   const t0 = performance.now();
-  const result = await translateLines(model, ctx.ckpt.vocab, ctx.lines, translateOptions(ctx));
+  const result = await translateLines(model, ctx.ckpt.vocab, ctx.lines, { ...translateOptions(ctx), ...(options.batches && { batches: options.batches }) });
   const seconds = (performance.now() - t0) / 1000;
-  const scored = scoreJoined(result.joined, ctx.refs, ctx.refName);
   // Outside the timed part: each quantized module's own error on a few sentences (for the report).
   const errorLines = ctx.moduleErrorLines ?? MODULE_ERROR_LINES;
-  const moduleErrors = prepared && errorLines > 0
+  const moduleErrors = prepared && errorLines > 0 && options.moduleErrors !== false
     ? await measureModuleErrors(prepared.modules, async () => {
         await translateLines(model, ctx.ckpt.vocab, ctx.lines.slice(0, errorLines), ctx.search);
       })
     : undefined;
+  const backend = activeBackend();
+  return {
+    joined: result.joined,
+    seconds,
+    ...(moduleErrors ? { moduleErrors } : {}),
+    fp32Modules: prepared ? prepared.fp32Modules : null,
+    backend: backend.name,
+    threads: backend.threads,
+    host: hostname(),
+  };
+}
+
+/** Score a job's hypotheses, write them and the row atomically; returns the row. */
+export async function saveJobRow(job: SweepJob, ctx: JobContext, out: JobOutput): Promise<ResultRow> {
+  const scored = scoreJoined(out.joined, ctx.refs, ctx.refName);
   ensureOutputDir(join(ctx.out, 'hyp'));
   const hypPath = join(ctx.out, 'hyp', `${job.name}.detok.de`);
   await writeFileAtomic(hypPath, joinLines(scored.detok));
-  const backend = activeBackend();
   const b = scored.bleu;
   const row: ResultRow = {
     config: job.name,
     ...job.describe,
     bleu: b.score,
     bleu_line: b.formatted,
-    seconds,
+    seconds: out.seconds,
     hyp_path: hypPath,
     finished_at: new Date().toISOString(),
     settings_hash: ctx.settingsHash,
     config_hash: job.hash,
     order: job.order,
-    ...(moduleErrors ? { module_errors: moduleErrors } : {}),
-    fp32_modules: prepared ? prepared.fp32Modules : null,
-    backend: backend.name,
-    threads: backend.threads,
-    host: hostname(),
+    ...(out.moduleErrors ? { module_errors: out.moduleErrors } : {}),
+    fp32_modules: out.fp32Modules,
+    backend: out.backend,
+    threads: out.threads,
+    host: out.host,
     bleu_stats: { counts: b.counts, totals: b.totals, sys_len: b.sysLen, ref_len: b.refLen },
     line_stats: packLineStats(scored.lineStats),
   };

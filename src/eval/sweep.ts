@@ -23,7 +23,9 @@ import { ensureOutputDir } from '../io/safe-write.js';
 import { loadRows, settingsHash, type ResultRow } from './results-store.js';
 import { translateLines, type TranslateOptions } from './translate.js';
 import { fp32Model, openCheckpoint } from './models.js';
-import { dropFinished, planJobs, runJob, type NamedConfig } from './sweep-jobs.js';
+import { dropFinished, planJobs, runJob, saveJobRow, type JobContext, type NamedConfig } from './sweep-jobs.js';
+import { planBatches, type ShardSpec } from './shard-plan.js';
+import { jobOutputFromParts, runSweepShard, type SweepShardContext } from './sharded-sweep.js';
 
 export interface SweepOptions {
   model: string;
@@ -41,6 +43,13 @@ export interface SweepOptions {
   fp32?: boolean;
   /** Called as the sweep progresses (progress bars, logs). */
   onEvent?: (event: SweepEvent) => void;
+  /**
+   * Compute only this shard's (row, batch) units, into DIR/parts (needs `stats` for quantized rows).
+   * Without it, rows whose parts are all in DIR/parts are merged from them instead of computed.
+   */
+  shard?: ShardSpec;
+  /** The command line that runs this sweep, without --shard: errors about parts name it. */
+  command?: string[];
 }
 
 export type SweepEvent =
@@ -48,6 +57,8 @@ export type SweepEvent =
   | { kind: 'progress'; config: string; done: number; total: number }
   | { kind: 'done'; config: string; row?: ResultRow; seconds: number }
   | { kind: 'skip'; config: string; row?: ResultRow; reason: string }
+  | { kind: 'part'; config: string; path: string; seconds: number }
+  | { kind: 'merged'; config: string; row: ResultRow }
   | { kind: 'warning'; message: string };
 
 export { FP32_CONFIG, MODULE_ERROR_LINES } from './sweep-jobs.js';
@@ -89,10 +100,40 @@ export async function runSweep(options: SweepOptions): Promise<ResultRow[]> {
   const previous = (await loadRows(options.out)).rows;
   const pending = new Set(dropFinished(jobs, previous, hash));
   const finished = new Map(previous.map((r) => [r.config, r]));
-  const ckpt = await openCheckpoint(options.model);
-  const needsStats = [...pending].some((j) => j.config !== null);
+  const shardContext: SweepShardContext = {
+    modelSha256: common.model_sha256, inputSha256: common.input_sha256, batchPlan: planBatches(lines, search.batch), jobs, command: options.command ?? [],
+  };
+  const rowsContext = { out: options.out, settingsHash: hash, lines };
+  // The checkpoint is read only when something is translated (a merge of parts needs none).
+  let ckpt: GnmtCheckpoint | undefined;
+  const context = (stats: Stats | null, name: string): JobContext => ({
+    ckpt: ckpt!, lines, refs, refName: options.ref, search, stats, settingsHash: hash, out: options.out,
+    onProgress: (done, total) => emit({ kind: 'progress', config: name, done, total }),
+    onWarning: (message) => emit({ kind: 'warning', message }),
+  });
+
+  if (options.shard) {
+    const quantized = [...pending].some((j) => j.config !== null);
+    if (quantized && statsText === null) {
+      throw new QnmtError('sweep/shard-needs-stats', 'a sharded sweep needs --stats FILE for its quantized rows (shards cannot calibrate together): run the calibration shards and \'qnmt calibrate --merge\' first.');
+    }
+    const stats = quantized ? parseStats(statsText!, options.stats!) : null;
+    const shard = options.shard;
+    ckpt = await openCheckpoint(options.model);
+    await runSweepShard([...pending], context(stats, ''), shardContext, shard, {
+      onStart: (job, sentences) => emit({ kind: 'start', config: job.name, sentences, task: 'translate' }),
+      onDone: (job, path, seconds) => emit({ kind: 'part', config: job.name, path, seconds }),
+      onSkip: (job, reason) => emit({ kind: 'skip', config: job.name, reason }),
+    });
+    return jobs.filter((j) => !pending.has(j)).map((j) => finished.get(j.name)!);
+  }
+
+  // Rows whose shards are all done are merged from their parts; only the others are computed.
+  const fromParts = new Map([...pending].map((j) => [j, jobOutputFromParts(j, rowsContext, shardContext)] as const));
+  if ([...pending].some((j) => !fromParts.get(j))) ckpt = await openCheckpoint(options.model);
+  const needsStats = [...pending].some((j) => j.config !== null && !fromParts.get(j));
   const stats = !needsStats ? null
-    : statsText !== null ? parseStats(statsText, options.stats!) : await obtainStats(options, ckpt, lines, common, search, emit);
+    : statsText !== null ? parseStats(statsText, options.stats!) : await obtainStats(options, ckpt!, lines, common, search, emit);
 
   const rows: ResultRow[] = [];
   for (const job of jobs) {
@@ -102,12 +143,15 @@ export async function runSweep(options: SweepOptions): Promise<ResultRow[]> {
       rows.push(row);
       continue;
     }
+    const merged = fromParts.get(job);
+    if (merged) {
+      const row = await saveJobRow(job, context(stats, job.name), merged);
+      emit({ kind: 'merged', config: job.name, row });
+      rows.push(row);
+      continue;
+    }
     emit({ kind: 'start', config: job.name, sentences: lines.length, task: 'translate' });
-    const row = await runJob(job, {
-      ckpt, lines, refs, refName: options.ref, search, stats, settingsHash: hash, out: options.out,
-      onProgress: (done, total) => emit({ kind: 'progress', config: job.name, done, total }),
-      onWarning: (message) => emit({ kind: 'warning', message }),
-    });
+    const row = await runJob(job, context(stats, job.name));
     emit({ kind: 'done', config: job.name, row, seconds: row.seconds });
     rows.push(row);
   }

@@ -12,6 +12,8 @@ import { activeBackend } from '../../tensor/backend.js';
 import { QnmtError } from '../../errors.js';
 import { log, warn } from '../log.js';
 import { addRuntimeOptions, progressBar, searchSettings, useBackend, type RuntimeFlags } from '../options.js';
+import { addShardOption, commandWithoutShard, resolveShard } from '../shard-option.js';
+import { describeShard } from '../../eval/shard-plan.js';
 import { join } from 'node:path';
 
 interface SweepFlags extends RuntimeFlags {
@@ -23,6 +25,7 @@ interface SweepFlags extends RuntimeFlags {
   out: string;
   csv?: boolean;
   fp32: boolean;
+  shard?: string;
 }
 
 export function register(program: Command): void {
@@ -37,6 +40,7 @@ export function register(program: Command): void {
     .requiredOption('-o, --out <dir>', 'results folder (rows/*.json, hyp/*.detok.de, stats.yaml, table.md, table.json)')
     .option('--no-fp32', 'skip the FP32 row')
     .option('--csv', 'print the table as CSV on stdout');
+  addShardOption(command);
   addRuntimeOptions(command)
     .addHelpText(
       'after',
@@ -48,10 +52,16 @@ recomputes the rows they affect.
 Example (the study on the bundled fixture, beam 10 as the notebook):
   qnmt sweep --model fixtures/multi30k-gnmt256/model_best.pth \\
     --input fixtures/multi30k-gnmt256/data/test2016.tok.bpe.en --ref fixtures/multi30k-gnmt256/data/test2016.raw.de \\
-    --configs examples/*.yaml --out runs/fixture`,
+    --configs examples/*.yaml --out runs/fixture
+
+Sharding: with --shard I/N (or inside a Slurm array / Kubernetes Indexed Job) the process translates only
+its share of (row, batch) units into OUT/parts/; it needs --stats for quantized rows (calibrate with
+'qnmt calibrate --shard' and '--merge' first). The same command without --shard, once every shard is
+done, merges the parts into the rows and the table without translating anything.`,
     )
     .action(async (flags: SweepFlags) => {
       const search = searchSettings(flags);
+      const resolved = resolveShard(flags.shard);
       // Parse every config before any long computation, so a typo fails in the first second.
       const configs = flags.configs.map((path) => ({ name: configName(path), config: loadQuantConfig(path) }));
       await useBackend(flags);
@@ -71,8 +81,14 @@ Example (the study on the bundled fixture, beam 10 as the notebook):
         ...search,
         fp32: flags.fp32,
         onEvent: (e) => progress.on(e),
+        ...(resolved ? { shard: resolved.shard } : {}),
+        command: commandWithoutShard(),
       });
       progress.stop();
+      if (resolved) {
+        log(`shard ${describeShard(resolved.shard)} (${resolved.source}) done; once every shard is done, run the same command without --shard to merge.`);
+        return;
+      }
       if (rows.length === 0) throw new QnmtError('sweep/nothing', 'nothing to evaluate: give --configs or leave out --no-fp32.');
       const markdown = renderTable(rows, 'md');
       const json = renderTable(rows, 'json');
@@ -107,6 +123,13 @@ class SweepProgress {
         break;
       case 'skip':
         log(`${e.config}: ${e.reason}${e.row ? ` (BLEU ${e.row.bleu.toFixed(2)})` : ''}`);
+        break;
+      case 'part':
+        this.stop();
+        log(`${e.config}: shard part in ${e.seconds.toFixed(1)} s → ${e.path}`);
+        break;
+      case 'merged':
+        log(`${e.config}: merged from its shards' parts, BLEU ${e.row.bleu.toFixed(2)}`);
         break;
       case 'warning':
         warn(e.message);
