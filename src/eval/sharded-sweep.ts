@@ -92,12 +92,12 @@ export async function runSweepShard(
     const base = jobPartBase(ctx.out, job);
     const path = partPath(base, shard);
     const plan = jobPlan(job, ctx, s, shard.count);
+    removeStaleTemps(path);
     if (alreadyWritten(path, plan)) {
       events.onSkip?.(job, `part already written (${path})`);
       written.push(path);
       continue;
     }
-    removeStaleTemps(path);
     events.onStart?.(job, batches.reduce((n, b) => n + s.batchPlan.ranges[b]![1] - s.batchPlan.ranges[b]![0], 0));
     // An empty share still gets its (empty) part, so that a merge sees all N shards.
     const out = batches.length === 0 ? null : await translateJob(job, ctx, { batches, moduleErrors: batches[0] === 0 });

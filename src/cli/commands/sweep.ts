@@ -65,6 +65,7 @@ done, merges the parts into the rows and the table without translating anything.
       // Parse every config before any long computation, so a typo fails in the first second.
       const configs = flags.configs.map((path) => ({ name: configName(path), config: loadQuantConfig(path) }));
       await useBackend(flags);
+      if (resolved) log(`shard ${describeShard(resolved.shard)} (${resolved.source}): this shard's batches of every row → ${join(flags.out, 'parts')}`);
       const progress = new SweepProgress(flags.quiet === true);
       process.once('SIGINT', () => {
         progress.stop();
