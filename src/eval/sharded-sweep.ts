@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import { QnmtError } from '../errors.js';
+import { ensureOutputDir } from '../io/safe-write.js';
 import { rowFileName } from './results-store.js';
 import { assignUnits, type BatchPlan, type ShardSpec } from './shard-plan.js';
 import { checkComplete, findParts, partPath, readPart, removeStaleTemps, writePart, planHash, type PartFile, type PlanIdentity } from './shard-parts.js';
@@ -86,6 +87,8 @@ export async function runSweepShard(
 ): Promise<string[]> {
   const shardOf = assignSweepUnits(s.jobs.length, s.batchPlan, shard.count);
   const written: string[] = [];
+  ensureOutputDir(ctx.out);
+  ensureOutputDir(join(ctx.out, PARTS_DIR));
   for (const job of jobs) {
     const j = s.jobs.indexOf(job);
     const batches = s.batchPlan.ranges.map((_, b) => b).filter((b) => shardOf(j, b) === shard.index);
