@@ -1,7 +1,9 @@
 /** Flags shared by the commands that run the model: parsing, backend selection, progress bars. */
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
+import { availableParallelism } from 'node:os';
 import { QnmtError } from '../errors.js';
+import { limitError, limits, maxThreads } from '../limits.js';
 import { SEARCH_DEFAULTS } from '../decode/search-options.js';
 import { selectBackend } from '../tensor/backend.js';
 import { isQuiet, log } from './log.js';
@@ -35,14 +37,17 @@ export interface SearchSettings {
 }
 
 export function searchSettings(flags: RuntimeFlags): SearchSettings {
-  const maxLen = positiveInt(flags.maxLen, '--max-len');
+  const maxLen = positiveInt(flags.maxLen, '--max-len', 'maxLen');
   if (maxLen < 2) throw new QnmtError('cli/bad-flag', `--max-len must be at least 2, found ${maxLen}.`);
-  return { beam: positiveInt(flags.beam, '--beam'), batch: positiveInt(flags.batch, '--batch'), maxLen };
+  return { beam: positiveInt(flags.beam, '--beam', 'beam'), batch: positiveInt(flags.batch, '--batch', 'batch'), maxLen };
 }
 
 /** Activate the requested backend; a failure is the user's to fix (wrong name, addon not built). */
 export async function useBackend(flags: Pick<RuntimeFlags, 'backend' | 'threads'>): Promise<void> {
   const threads = flags.threads === undefined ? undefined : positiveInt(flags.threads, '--threads');
+  if (threads !== undefined && threads > maxThreads()) {
+    throw new QnmtError('cli/bad-flag', `--threads ${threads} is more than ${maxThreads()} (${limits().threadsPerCore} per core on this machine's ${availableParallelism()} cores); more threads than that only slow the work down.`);
+  }
   try {
     await selectBackend(flags.backend, threads, log);
   } catch (e) {
@@ -50,9 +55,11 @@ export async function useBackend(flags: Pick<RuntimeFlags, 'backend' | 'threads'
   }
 }
 
-export function positiveInt(value: string, flag: string): number {
+/** A positive integer flag, at most the named limit (src/limits.ts) when one is given. */
+export function positiveInt(value: string, flag: string, limit?: 'beam' | 'batch' | 'maxLen'): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new QnmtError('cli/bad-flag', `${flag} expects a positive integer, found ${JSON.stringify(value)}.`);
+  if (!Number.isInteger(n) || n < 1) throw new QnmtError('cli/bad-flag', `${flag} expects a positive integer, found ${JSON.stringify(value.slice(0, 40))}.`);
+  if (limit !== undefined && n > limits()[limit]) throw limitError('cli/bad-flag', flag, limit, 'the value', n);
   return n;
 }
 

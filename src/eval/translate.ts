@@ -8,13 +8,16 @@
  *   reference does exactly this (its length filter 0..150 keeps it);
  * - a line longer than the reference's filter (more than 148 tokens, 150 with BOS/EOS) would be dropped
  *   by the reference, shifting all later lines; qnmt translates it anyway and reports it through
- *   `onWarning`.
+ *   `onWarning`;
+ * - a line longer than the documented maximum (limits: tokensPerLine, 256 tokens) is cut to its first
+ *   256 tokens with a warning, and still gives output line i, so memory and time stay bounded.
  */
 import type { Gnmt } from '../model/gnmt.js';
 import { beamSearch } from '../decode/beam-search.js';
 import { SEARCH_DEFAULTS, type SearchOptions } from '../decode/search-options.js';
 import { bpeJoin } from '../text/bpe-join.js';
 import { MAX_SOURCE_LENGTH, batchRanges, makeBatch, segment, tokenIds } from './dataset.js';
+import { limitEnvName, limits } from '../limits.js';
 
 export interface TranslateOptions extends SearchOptions {
   /** Sentences per batch (file order). @default 128 */
@@ -56,9 +59,17 @@ export async function translateLines(
     covPenaltyFactor: options.covPenaltyFactor ?? SEARCH_DEFAULTS.covPenaltyFactor,
   };
   const tok2idx = tokenIds(vocab);
+  const maxTokens = limits().tokensPerLine;
   const seqs = lines.map((l) => segment(l, tok2idx));
   seqs.forEach((s, i) => {
-    if (s.length > MAX_SOURCE_LENGTH) {
+    if (s.length - 2 > maxTokens) {
+      options.onWarning?.(
+        `line ${i + 1} has ${s.length - 2} tokens; only its first ${maxTokens} are translated (qnmt's limit per line; raise it with ${limitEnvName('tokensPerLine')}=N).`,
+      );
+      const cut = s.slice(0, maxTokens + 2);
+      cut[maxTokens + 1] = s[s.length - 1]!;
+      seqs[i] = cut;
+    } else if (s.length > MAX_SOURCE_LENGTH) {
       options.onWarning?.(
         `line ${i + 1} has ${s.length - 2} tokens; the reference drops sources longer than ${MAX_SOURCE_LENGTH - 2} tokens, qnmt translates it to keep the lines aligned.`,
       );

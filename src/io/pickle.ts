@@ -9,8 +9,13 @@
  *   None → null, bool → boolean, int → number (bigint when beyond ±2^53), float → number, str → string,
  *   bytes/bytearray → Uint8Array, list → mutable array, tuple → frozen array, dict → Map, set/frozenset → Set,
  *   instances of allowed classes → whatever the allow-table builds (usually a PyObject).
+ *
+ * Bounded (src/limits.ts): opcode count, stack and memo size, nesting depth, integer literal length; every
+ * opcode costs time linear in its own bytes. A container cannot change once it is inside another one, so
+ * the result is acyclic and its recorded depth is exact (torch.save never writes recursive structures).
  */
 import { QnmtError } from '../errors.js';
+import { limitError, limits } from '../limits.js';
 
 export type PyValue =
   | null
@@ -76,6 +81,19 @@ export class PickleEOFError extends QnmtError {
   }
 }
 
+/**
+ * A dict key as text for names and messages: str, int and bool as Python prints them, anything else
+ * (a tuple, an object) as a short description — never a recursive String() of a nested value.
+ */
+export function keyText(k: PyKey): string {
+  if (typeof k === 'string') return k;
+  if (typeof k === 'number' || typeof k === 'bigint') return String(k);
+  if (typeof k === 'boolean') return k ? 'True' : 'False';
+  if (k === null) return 'None';
+  if (Array.isArray(k)) return `<tuple of ${k.length}>`;
+  return `<${k instanceof PyObject ? k.className : 'object'}>`;
+}
+
 /** Attributes set by BUILD on containers (e.g. the `_metadata` of a torch state_dict OrderedDict). */
 export const pyAttributes = new WeakMap<object, Map<string, PyValue>>();
 
@@ -96,6 +114,12 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
   let stack: StackItem[] = [];
   const markStack: StackItem[][] = [];
   const memo = new Map<number, PyValue>();
+  const limit = limits();
+  let opcodes = 0;
+  /** Nesting depth of every container or object built here (1 = holds no containers). */
+  const depthOf = new WeakMap<object, number>();
+  /** Containers already placed inside another container: they may not change any more. */
+  const sealed = new WeakSet<object>();
 
   const fail = (message: string): never => {
     throw new QnmtError('checkpoint/bad-pickle', `${options.source}: corrupt ${what} at byte ${pos}: ${message}.`);
@@ -142,7 +166,34 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
     stack = prev!;
     return items;
   };
-  const tuple = (items: PyValue[]): readonly PyValue[] => Object.freeze(items);
+  const isRef = (v: unknown): v is object => v !== null && typeof v === 'object';
+  const depth = (v: PyValue): number => (isRef(v) ? depthOf.get(v) ?? 1 : 0);
+  const tooDeep = (d: number): void => {
+    if (d > limit.pickleDepth) throw limitError('checkpoint/limit', `${options.source}: ${what} at byte ${pos}`, 'pickleDepth', 'nesting depth', d, false);
+  };
+  /** `container` takes `items`: its depth grows past theirs, and they are sealed. */
+  const contain = <T extends object>(container: T, items: readonly PyValue[]): T => {
+    if (sealed.has(container)) fail('a container is changed after it was placed inside another one (a recursive structure, which torch.save does not write)');
+    let d = depthOf.get(container) ?? 1;
+    for (const it of items) {
+      if (!isRef(it)) continue;
+      if (it === container) fail('a container holds itself');
+      d = Math.max(d, depth(it) + 1);
+      sealed.add(it);
+    }
+    tooDeep(d);
+    depthOf.set(container, d);
+    return container;
+  };
+  /** A value an allow-table function returned for `args`: new objects are one level above their arguments. */
+  const result = (v: PyValue, args: PyValue): PyValue => {
+    const d = depth(args) + 1;
+    tooDeep(d);
+    if (isRef(v) && !depthOf.has(v)) depthOf.set(v, d);
+    if (isRef(args)) sealed.add(args);
+    return v;
+  };
+  const tuple = (items: PyValue[]): readonly PyValue[] => contain(Object.freeze(items), items);
   const memoGet = (i: number): PyValue => {
     if (!memo.has(i)) fail(`memo key ${i} is not defined`);
     return memo.get(i)!;
@@ -167,14 +218,17 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
   const setItems = (target: PyValue, items: PyValue[]): void => {
     if (!(target instanceof Map)) fail('SETITEM(S) on a value that is not a dict');
     if (items.length % 2 !== 0) fail('SETITEMS with an odd number of items');
-    const m = target as Map<PyKey, PyValue>;
+    const m = contain(target as Map<PyKey, PyValue>, items);
     for (let i = 0; i < items.length; i += 2) m.set(items[i]!, items[i + 1]!);
   };
   const appendItems = (target: PyValue, items: PyValue[]): void => {
     if (!Array.isArray(target) || Object.isFrozen(target)) fail('APPEND(S) on a value that is not a list');
-    (target as PyValue[]).push(...items);
+    const list = contain(target as PyValue[], items);
+    // One at a time: push(...items) overflows the call stack for ~100k items.
+    for (const it of items) list.push(it);
   };
   const build = (obj: PyValue, state: PyValue): void => {
+    if (isRef(obj)) contain(obj, [state]);
     let dictState: PyValue = state;
     let slotState: PyValue = null;
     if (Array.isArray(state) && Object.isFrozen(state) && state.length === 2) {
@@ -183,17 +237,17 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
     }
     if (obj instanceof PyObject) {
       if (dictState instanceof Map) {
-        for (const [k, v] of dictState) obj.dict.set(String(k), v);
+        for (const [k, v] of dictState) obj.dict.set(keyText(k), v);
       } else if (dictState !== null) {
         obj.state = dictState;
       }
-      if (slotState instanceof Map) for (const [k, v] of slotState) obj.dict.set(String(k), v);
+      if (slotState instanceof Map) for (const [k, v] of slotState) obj.dict.set(keyText(k), v);
       return;
     }
     if (obj !== null && typeof obj === 'object') {
       // Containers with attributes (OrderedDict._metadata): keep them aside, the value stays a plain Map.
       const attrs = pyAttributes.get(obj) ?? new Map<string, PyValue>();
-      for (const part of [dictState, slotState]) if (part instanceof Map) for (const [k, v] of part) attrs.set(String(k), v);
+      for (const part of [dictState, slotState]) if (part instanceof Map) for (const [k, v] of part) attrs.set(keyText(k), v);
       pyAttributes.set(obj, attrs);
       return;
     }
@@ -201,16 +255,33 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
   };
   const int = (v: bigint): number | bigint =>
     v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  /** Little-endian two's complement, in linear time (one hex string, one BigInt parse). */
   const longLE = (b: Uint8Array): number | bigint => {
     if (b.length === 0) return 0;
-    let v = 0n;
-    for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
+    if (b.length > limit.pickleIntBytes) throw limitError('checkpoint/limit', `${options.source}: ${what} at byte ${pos}`, 'pickleIntBytes', 'integer literal length in bytes', b.length, false);
+    let hex = '';
+    for (let i = b.length - 1; i >= 0; i--) hex += b[i]!.toString(16).padStart(2, '0');
+    let v = BigInt(`0x${hex}`);
     if (b[b.length - 1]! & 0x80) v -= 1n << BigInt(8 * b.length);
     return int(v);
+  };
+  /** A protocol-0 decimal integer; the digit limit keeps BigInt parsing fast. */
+  const decimal = (s: string, op: string): number | bigint => {
+    if (s.length > limit.pickleIntDigits + 1) throw limitError('checkpoint/limit', `${options.source}: ${what} at byte ${pos}`, 'pickleIntDigits', `${op} literal length in digits`, s.length, false);
+    if (!/^[+-]?\d+$/.test(s)) fail(`bad ${op} ${JSON.stringify(s.slice(0, 40))}`);
+    return int(BigInt(s));
+  };
+  const memoPut = (key: number): void => {
+    if (memo.size >= limit.pickleMemo && !memo.has(key)) throw limitError('checkpoint/limit', `${options.source}: ${what} at byte ${pos}`, 'pickleMemo', 'memo entries', memo.size + 1, false);
+    memo.set(key, top());
   };
 
   for (;;) {
     const opPos = pos;
+    if (++opcodes > limit.pickleOpcodes) throw limitError('checkpoint/limit', `${options.source}: ${what} at byte ${pos}`, 'pickleOpcodes', 'pickle opcodes', opcodes, false);
+    if (stack.length > limit.pickleStack || markStack.length > limit.pickleStack) {
+      throw limitError('checkpoint/limit', `${options.source}: ${what} at byte ${pos}`, 'pickleStack', 'values on the pickle stack', Math.max(stack.length, markStack.length), false);
+    }
     const op = u8();
     switch (op) {
       case 0x80: { // PROTO
@@ -240,17 +311,16 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
         const s = line();
         if (s === '00') stack.push(false);
         else if (s === '01') stack.push(true);
-        else { if (!/^[+-]?\d+$/.test(s)) fail(`bad INT ${JSON.stringify(s)}`); stack.push(int(BigInt(s))); }
+        else stack.push(decimal(s, 'INT'));
         break;
       }
       case 0x4c: { // LONG (protocol 0)
-        const s = line().replace(/L$/, '');
-        if (!/^[+-]?\d+$/.test(s)) fail(`bad LONG ${JSON.stringify(s)}`);
-        stack.push(int(BigInt(s)));
+        const s = line();
+        stack.push(decimal(s.endsWith('L') ? s.slice(0, -1) : s, 'LONG'));
         break;
       }
       case 0x47: { need(8); stack.push(view.getFloat64(pos, false)); pos += 8; break; } // BINFLOAT (big-endian)
-      case 0x46: { const s = line(); const v = Number(s); if (Number.isNaN(v) && !/nan/i.test(s)) fail(`bad FLOAT ${JSON.stringify(s)}`); stack.push(v); break; } // FLOAT
+      case 0x46: { const s = line(); const v = Number(s); if (Number.isNaN(v) && !/^\s*[+-]?nan\s*$/i.test(s)) fail(`bad FLOAT ${JSON.stringify(s.slice(0, 40))}`); stack.push(v); break; } // FLOAT
       // --- strings and bytes
       case 0x58: { const n = u32(); stack.push(decoderUtf8.decode(take(n))); break; } // BINUNICODE
       case 0x8c: { const n = u8(); stack.push(decoderUtf8.decode(take(n))); break; } // SHORT_BINUNICODE
@@ -268,7 +338,7 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
       case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
       case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
       case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x6c: { const items = popMark(); stack.push(items); break; } // LIST
+      case 0x6c: { const items = popMark(); stack.push(contain(items, items)); break; } // LIST
       case 0x61: { const v = pop(); appendItems(top(), [v]); break; } // APPEND
       case 0x65: { const items = popMark(); appendItems(top(), items); break; } // APPENDS
       case 0x29: stack.push(tuple([])); break; // EMPTY_TUPLE
@@ -281,15 +351,16 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
         const items = popMark();
         const s = top();
         if (!(s instanceof Set)) fail('ADDITEMS on a value that is not a set');
+        contain(s as Set<PyKey>, items);
         for (const it of items) (s as Set<PyKey>).add(it);
         break;
       }
-      case 0x91: { const items = popMark(); stack.push(new Set(items)); break; } // FROZENSET
+      case 0x91: { const items = popMark(); stack.push(contain(new Set(items), items)); break; } // FROZENSET
       // --- memo
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x70: { const s = line(); memo.set(Number(s), top()); break; } // PUT
+      case 0x71: memoPut(u8()); break; // BINPUT
+      case 0x72: memoPut(u32()); break; // LONG_BINPUT
+      case 0x94: memoPut(memo.size); break; // MEMOIZE
+      case 0x70: { const s = line(); memoPut(Number(s)); break; } // PUT
       case 0x68: stack.push(memoGet(u8())); break; // BINGET
       case 0x6a: stack.push(memoGet(u32())); break; // LONG_BINGET
       case 0x67: stack.push(memoGet(Number(line()))); break; // GET
@@ -307,14 +378,14 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
         const fn = asGlobal(pop(), 'REDUCE');
         if (!Array.isArray(args)) fail(`REDUCE arguments for ${fn.module}.${fn.name} are not a tuple`);
         if (fn.call === undefined) fail(`${fn.module}.${fn.name} cannot be called`);
-        stack.push(fn.call!(args as PyValue[]));
+        stack.push(result(fn.call!(args as PyValue[]), args));
         break;
       }
       case 0x81: { // NEWOBJ
         const args = pop();
         const cls = asGlobal(pop(), 'NEWOBJ');
         if (!Array.isArray(args)) fail(`NEWOBJ arguments for ${cls.module}.${cls.name} are not a tuple`);
-        stack.push(construct(cls, args as PyValue[], null));
+        stack.push(result(construct(cls, args as PyValue[], null), args));
         break;
       }
       case 0x92: { // NEWOBJ_EX
@@ -322,14 +393,14 @@ export function unpickle(bytes: Uint8Array, start: number, options: UnpickleOpti
         const args = pop();
         const cls = asGlobal(pop(), 'NEWOBJ_EX');
         if (!Array.isArray(args) || !(kwargs instanceof Map)) fail('NEWOBJ_EX with bad arguments');
-        stack.push(construct(cls, args as PyValue[], kwargs as Map<PyKey, PyValue>));
+        stack.push(result(construct(cls, args as PyValue[], kwargs as Map<PyKey, PyValue>), args));
         break;
       }
       case 0x62: { const state = pop(); build(top(), state); break; } // BUILD
       case 0x51: { // BINPERSID
         const pid = pop();
         if (options.persistentLoad === undefined) fail('persistent id in a pickle that should have none');
-        stack.push(options.persistentLoad!(pid));
+        stack.push(result(options.persistentLoad!(pid), pid));
         break;
       }
       case 0x50: { // PERSID

@@ -7,11 +7,25 @@ export type PyLiteral = null | boolean | number | string | PyLiteral[] | { [key:
 
 export class PyLiteralError extends Error {}
 
+/** Deepest nesting accepted (a config dict needs 1; the bound keeps the recursive parser off the stack limit). */
+export const MAX_LITERAL_DEPTH = 100;
+
+const NUMBER = /[+-]?(?:\d[\d_]*\.?[\d_]*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf|nan)/y;
+
 export function parsePyLiteral(text: string): PyLiteral {
   let i = 0;
+  let depth = 0;
   const err = (msg: string): never => { throw new PyLiteralError(`${msg} at character ${i}`); };
   const ws = (): void => { while (i < text.length && /\s/.test(text[i]!)) i++; };
   const value = (): PyLiteral => {
+    if (++depth > MAX_LITERAL_DEPTH) err(`nested more than ${MAX_LITERAL_DEPTH} levels deep`);
+    try {
+      return inner();
+    } finally {
+      depth--;
+    }
+  };
+  const inner = (): PyLiteral => {
     ws();
     const c = text[i];
     if (c === undefined) return err('unexpected end');
@@ -25,7 +39,8 @@ export function parsePyLiteral(text: string): PyLiteral {
         ws();
         if (text[i] !== ':') err("expected ':'");
         i++;
-        out[String(k)] = value();
+        // defineProperty: a key such as '__proto__' is just a key, never the object's prototype.
+        Object.defineProperty(out, String(k), { value: value(), enumerable: true, writable: true, configurable: true });
         ws();
         if (text[i] === ',') { i++; ws(); } else if (text[i] !== '}') err("expected ',' or '}'");
       }
@@ -46,7 +61,8 @@ export function parsePyLiteral(text: string): PyLiteral {
       return out;
     }
     if (c === "'" || c === '"') return str(c);
-    const m = /^[+-]?(?:\d[\d_]*\.?[\d_]*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf|nan)/.exec(text.slice(i));
+    NUMBER.lastIndex = i;
+    const m = NUMBER.exec(text);
     if (m) {
       i += m[0].length;
       const v = Number(m[0].replace(/_/g, '').replace(/inf$/, 'Infinity').replace(/nan$/, 'NaN'));

@@ -4,9 +4,11 @@
  * (a checkpoint may also hold optimizer state we never need), straight into one shared ArrayBuffer.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { inflateSync } from 'fflate';
+import { inflateRawSync } from 'node:zlib';
 import { QnmtError } from '../errors.js';
-import { PickleEOFError, unpickle, type PyValue } from './pickle.js';
+import { limitError, limits } from '../limits.js';
+import { checkCount, checkStorageNumel } from './tensor-geometry.js';
+import { keyText, PickleEOFError, unpickle, type PyValue } from './pickle.js';
 import { describe, isStorageType, torchGlobals } from './torch-globals.js';
 import { dtypeBytes, isFloatDtype, type StorageData, type TorchStorage, type TorchStorageView } from './torch-tensor.js';
 import { entryDataOffset, readFully, readZipDirectory, zipMagic, type ZipEntry } from './zip.js';
@@ -46,9 +48,11 @@ export async function openTorchFile(path: string): Promise<TorchFile> {
     throw new QnmtError('checkpoint/not-found', `${path}: cannot open the checkpoint (${code ?? String(e)}); check the path.`);
   }
   try {
-    const size = (await fh.stat()).size;
+    const st = await fh.stat();
+    if (!st.isFile()) throw notCheckpoint(path, st.isDirectory() ? 'it is a folder' : 'it is not a regular file');
+    const size = st.size;
     const head = new Uint8Array(Math.min(size, 4));
-    await readFully(fh, head, 0);
+    await readFully(fh, head, 0, path);
     if (head.length === 4 && zipMagic.every((b, i) => head[i] === b)) return await openZip(fh, path, size);
     if (head.length >= 2 && head[0] === 0x80 && head[1]! >= 2 && head[1]! <= 5) return await openLegacy(fh, path, size);
     throw notCheckpoint(path, 'it starts neither with a zip header nor with a pickle');
@@ -74,20 +78,27 @@ function storageLoader(path: string, storages: Map<string, TorchStorage>): (pid:
       throw new QnmtError('checkpoint/bad-pickle', `${path}: unsupported persistent id (${describe(pid)}); only torch storages are supported.`);
     }
     const [, type, key, location, numel, viewMeta] = pid as PyValue[];
-    if (!isStorageType(type)) throw new QnmtError('checkpoint/bad-pickle', `${path}: storage ${String(key)} has type ${describe(type)}, not a torch storage class.`);
-    if (typeof key !== 'string' || typeof numel !== 'number') throw new QnmtError('checkpoint/bad-pickle', `${path}: malformed storage persistent id for key ${String(key)}.`);
+    if (typeof key !== 'string') throw new QnmtError('checkpoint/bad-pickle', `${path}: malformed storage persistent id (the key is ${describe(key)}, expected a string).`);
+    if (!isStorageType(type)) throw new QnmtError('checkpoint/bad-pickle', `${path}: storage ${key} has type ${describe(type)}, not a torch storage class.`);
+    const count = checkStorageNumel(numel, dtypeBytes[type.dtype], `${path}: storage ${key}`);
     let storage = storages.get(key);
     if (storage === undefined) {
-      storage = { kind: 'torch-storage', key, dtype: type.dtype, location: String(location), numel };
+      storage = { kind: 'torch-storage', key, dtype: type.dtype, location: typeof location === 'string' ? location : describe(location), numel: count };
       storages.set(key, storage);
+    } else if (storage.numel !== count || storage.dtype !== type.dtype) {
+      throw new QnmtError('checkpoint/bad-pickle', `${path}: storage ${key} is declared twice with different sizes or types; the file is corrupt.`);
     }
     if (Array.isArray(viewMeta) && viewMeta.length === 3) {
       const [viewKey, offset, viewSize] = viewMeta as PyValue[];
-      const k = String(viewKey);
-      let view = views.get(k);
+      if (typeof viewKey !== 'string') throw new QnmtError('checkpoint/bad-pickle', `${path}: storage view of ${key} has key ${describe(viewKey)}, expected a string.`);
+      const where = `${path}: storage view ${viewKey} of ${key}`;
+      const start = checkCount(offset, 'the view offset', where);
+      const n = checkCount(viewSize, 'the view element count', where);
+      if (start + n > storage.numel) throw new QnmtError('checkpoint/bad-geometry', `${where}: elements ${start}..${start + n} lie beyond the storage of ${storage.numel} elements; the file is corrupt.`);
+      let view = views.get(viewKey);
       if (view === undefined) {
-        view = { kind: 'torch-storage-view', root: storage, offset: Number(offset), numel: Number(viewSize) };
-        views.set(k, view);
+        view = { kind: 'torch-storage-view', root: storage, offset: start, numel: n };
+        views.set(viewKey, view);
       }
       return view;
     }
@@ -100,12 +111,13 @@ async function openLegacy(fh: FileHandle, path: string, size: number): Promise<T
   let chunk = Math.min(size, 256 << 10);
   for (;;) {
     const bytes = new Uint8Array(chunk);
-    await readFully(fh, bytes, 0);
+    await readFully(fh, bytes, 0, path);
     try {
       return await parseLegacy(fh, path, size, bytes);
     } catch (e) {
       if (e instanceof PickleEOFError && chunk < size) {
-        chunk = Math.min(size, chunk * 4);
+        if (chunk >= limits().pickleBytes) throw limitError('checkpoint/limit', path, 'pickleBytes', 'the pickled header in bytes', `more than ${chunk}`);
+        chunk = Math.min(size, chunk * 4, limits().pickleBytes);
         continue;
       }
       if (e instanceof PickleEOFError) throw truncated(path, 'the file ends inside its pickled header');
@@ -142,11 +154,11 @@ async function parseLegacy(fh: FileHandle, path: string, size: number, bytes: Ui
   let pos = keyList.end;
   const countBuf = new Uint8Array(8);
   for (const k of keyList.value as PyValue[]) {
-    const key = String(k);
+    const key = keyText(k);
     const storage = storages.get(key);
     if (storage === undefined) throw new QnmtError('checkpoint/bad-pickle', `${path}: storage key ${key} is listed but never referenced by the pickle.`);
     if (pos + 8 > size) throw truncated(path, `storage ${key} should start at byte ${pos} but the file has ${size} bytes`);
-    await readFully(fh, countBuf, pos);
+    await readFully(fh, countBuf, pos, path);
     const count = new DataView(countBuf.buffer).getBigInt64(0, littleEndian);
     if (count !== BigInt(storage.numel)) {
       throw new QnmtError('checkpoint/bad-pickle', `${path}: storage ${key} declares ${count} elements in the data area but ${storage.numel} in the pickle; the file is corrupt.`);
@@ -172,15 +184,16 @@ async function openZip(fh: FileHandle, path: string, size: number): Promise<Torc
   const readEntry = async (entry: ZipEntry): Promise<Uint8Array> => {
     const at = await entryDataOffset(fh, entry, size, path);
     const raw = new Uint8Array(entry.compressedSize);
-    await readFully(fh, raw, at);
-    if (entry.method === 0) return raw;
-    if (entry.method === 8) return inflateSync(raw, { out: new Uint8Array(entry.size) });
-    throw new QnmtError('checkpoint/bad-zip', `${path}: zip entry ${entry.name} uses compression method ${entry.method}; only stored and deflate are supported.`);
+    await readFully(fh, raw, at, path);
+    return entry.method === 0 ? raw : inflateEntry(raw, entry, path);
   };
   let littleEndian = true;
   const bo = entries.get(`${prefix}/byteorder`);
+  if (bo !== undefined && bo.size > 64) throw new QnmtError('checkpoint/bad-zip', `${path}: zip entry ${bo.name} holds ${bo.size} bytes; a byte-order entry holds 'little' or 'big'.`);
   if (bo !== undefined) littleEndian = new TextDecoder().decode(await readEntry(bo)).trim() !== 'big';
-  const pkl = await readEntry(entries.get(`${prefix}/data.pkl`)!);
+  const pklEntry = entries.get(`${prefix}/data.pkl`)!;
+  if (pklEntry.size > limits().pickleBytes) throw limitError('checkpoint/limit', `${path}: ${pklEntry.name}`, 'pickleBytes', 'the pickle size in bytes', pklEntry.size);
+  const pkl = await readEntry(pklEntry);
   const storages = new Map<string, TorchStorage>();
   let root: PyValue;
   try {
@@ -198,6 +211,7 @@ async function openZip(fh: FileHandle, path: string, size: number): Promise<Torc
     if (entry === undefined) throw truncated(path, `zip entry ${name} for storage ${storage.key} is missing`);
     const byteLength = storage.numel * dtypeBytes[storage.dtype];
     if (entry.size < byteLength) throw truncated(path, `zip entry ${name} holds ${entry.size} bytes, storage ${storage.key} needs ${byteLength}`);
+    checkEntryMethod(entry, path);
     const position = await entryDataOffset(fh, entry, size, path);
     spans.set(storage.key, entry.method === 0 ? { position, byteLength } : { position, byteLength, zipEntry: entry });
   }
@@ -232,10 +246,10 @@ function makeTorchFile(
         const raw = direct ? new Uint8Array(buffer, slot, span.byteLength) : new Uint8Array(span.byteLength);
         if (span.zipEntry !== undefined) {
           const packed = new Uint8Array(span.zipEntry.compressedSize);
-          await readFully(fh, packed, span.position);
-          raw.set(inflateSync(packed).subarray(0, span.byteLength));
+          await readFully(fh, packed, span.position, path);
+          raw.set(inflateEntry(packed, span.zipEntry, path).subarray(0, span.byteLength));
         } else {
-          await readFully(fh, raw, span.position);
+          await readFully(fh, raw, span.position, path);
         }
         const width = dtypeBytes[s.dtype];
         if (!littleEndian && width > 1) for (let b = 0; b < raw.length; b += width) raw.subarray(b, b + width).reverse();
@@ -243,6 +257,37 @@ function makeTorchFile(
       }
     },
   };
+}
+
+/**
+ * Only stored (0) and deflate (8) entries, and a deflate entry may not claim more than deflate can
+ * expand to (limits: deflateRatio) — so the declared size bounds the memory inflating takes.
+ */
+function checkEntryMethod(entry: ZipEntry, path: string): void {
+  if (entry.method === 0) {
+    if (entry.size !== entry.compressedSize) throw new QnmtError('checkpoint/bad-zip', `${path}: stored zip entry ${entry.name} declares ${entry.size} bytes but holds ${entry.compressedSize}; the file is corrupt.`);
+    return;
+  }
+  if (entry.method !== 8) {
+    throw new QnmtError('checkpoint/bad-zip', `${path}: zip entry ${entry.name} uses compression method ${entry.method}; only stored (0) and deflate (8) entries are read.`);
+  }
+  if (entry.size > limits().deflateRatio * entry.compressedSize + 1024) {
+    throw limitError('checkpoint/bad-zip', `${path}: zip entry ${entry.name}`, 'deflateRatio', `declared expansion of ${entry.compressedSize} compressed bytes to ${entry.size}`, Math.round(entry.size / Math.max(1, entry.compressedSize)), false);
+  }
+}
+
+/** Inflate a deflate entry to exactly its declared size: never more memory than that, and any fault is one QnmtError. */
+function inflateEntry(packed: Uint8Array, entry: ZipEntry, path: string): Uint8Array {
+  checkEntryMethod(entry, path);
+  let out: Buffer;
+  try {
+    out = inflateRawSync(packed, { maxOutputLength: Math.max(1, entry.size) });
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `it inflates to more than the ${entry.size} bytes its header declares` : `its deflate data is damaged (${(e as Error).message})`;
+    throw new QnmtError('checkpoint/bad-zip', `${path}: zip entry ${entry.name}: ${why}; the file is corrupt.`);
+  }
+  if (out.length !== entry.size) throw new QnmtError('checkpoint/bad-zip', `${path}: zip entry ${entry.name} inflates to ${out.length} bytes but its header declares ${entry.size}; the file is corrupt.`);
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
 function typedView(s: TorchStorage, buffer: ArrayBuffer, slot: number, raw: Uint8Array): StorageData {

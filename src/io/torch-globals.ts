@@ -4,6 +4,7 @@
  */
 import { QnmtError } from '../errors.js';
 import { PyObject, pyAttributes, type PyGlobal, type PyKey, type PyValue } from './pickle.js';
+import { checkTensorGeometry } from './tensor-geometry.js';
 import type { TorchDtype, TorchStorage, TorchStorageType, TorchStorageView, TorchTensor } from './torch-tensor.js';
 
 const storageClasses: ReadonlyArray<[string, TorchDtype]> = [
@@ -47,19 +48,21 @@ export function torchGlobals(source: string): Map<string, PyGlobal> {
     const st = args[0] as TorchStorage | TorchStorageView | null;
     let storage: TorchStorage;
     let base = 0;
-    if (st !== null && typeof st === 'object' && (st as { kind?: unknown }).kind === 'torch-storage') storage = st as TorchStorage;
-    else if (st !== null && typeof st === 'object' && (st as { kind?: unknown }).kind === 'torch-storage-view') {
+    let available: number;
+    if (st !== null && typeof st === 'object' && (st as { kind?: unknown }).kind === 'torch-storage') {
+      storage = st as TorchStorage;
+      available = storage.numel;
+    } else if (st !== null && typeof st === 'object' && (st as { kind?: unknown }).kind === 'torch-storage-view') {
       storage = (st as TorchStorageView).root;
       base = (st as TorchStorageView).offset;
+      available = (st as TorchStorageView).numel;
     } else throw new QnmtError('checkpoint/bad-pickle', `${source}: _rebuild_tensor_v2 got ${describe(st)} instead of a storage.`);
-    return {
-      kind: 'torch-tensor',
-      storage,
-      storageOffset: base + asInt(args[1]!, 'tensor storage offset', source),
-      shape: asIntTuple(args[2]!, 'tensor size', source),
-      stride: asIntTuple(args[3]!, 'tensor stride', source),
-      requiresGrad: args[4] === true,
-    };
+    const offset = asInt(args[1]!, 'tensor storage offset', source);
+    const shape = asIntTuple(args[2]!, 'tensor size', source);
+    const stride = asIntTuple(args[3]!, 'tensor stride', source);
+    // Checked here, before anything is allocated for it: the view stays inside its storage (view).
+    checkTensorGeometry({ shape, stride, offset }, available, `${source}: tensor on storage ${storage.key}`);
+    return { kind: 'torch-tensor', storage, storageOffset: base + offset, shape, stride, requiresGrad: args[4] === true };
   };
   add('torch._utils', '_rebuild_tensor_v2', { call: rebuildTensor });
   // Parameters pickle as _rebuild_parameter(tensor, requires_grad, backward_hooks): the tensor is the data.

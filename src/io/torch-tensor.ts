@@ -3,6 +3,7 @@
  * offset / size / stride. Converting to the project's float32 Tensor happens in `toFloat32Tensor`.
  */
 import { Tensor } from '../tensor/tensor.js';
+import { checkTensorGeometry } from './tensor-geometry.js';
 
 export type TorchDtype =
   | 'float32' | 'float16' | 'bfloat16' | 'float64'
@@ -82,14 +83,9 @@ export function isContiguous(shape: readonly number[], stride: readonly number[]
   return true;
 }
 
-/** Highest element index (relative to storageOffset) the tensor touches, +1; 0 for empty tensors. */
-export function extent(shape: readonly number[], stride: readonly number[]): number {
-  let last = 0;
-  for (let i = 0; i < shape.length; i++) {
-    if (shape[i] === 0) return 0;
-    last += (shape[i]! - 1) * stride[i]!;
-  }
-  return last + 1;
+/** Element count of `t` after checking that it stays inside its loaded storage (library callers may build tensors by hand). */
+function checkedNumel(t: TorchTensor, data: StorageData): number {
+  return checkTensorGeometry({ shape: t.shape, stride: t.stride, offset: t.storageOffset }, data.length, `tensor on storage ${t.storage.key}`);
 }
 
 /**
@@ -101,7 +97,7 @@ export function toFloat32Tensor(t: TorchTensor): Tensor {
   if (!(data instanceof Float32Array)) {
     throw new TypeError(`toFloat32Tensor: storage ${t.storage.key} (${t.storage.dtype}) is not loaded as float32`);
   }
-  const n = t.shape.reduce((a, b) => a * b, 1);
+  const n = checkedNumel(t, data);
   if (isContiguous(t.shape, t.stride)) {
     return new Tensor(data.subarray(t.storageOffset, t.storageOffset + n), [...t.shape]);
   }
@@ -136,7 +132,7 @@ export function gatherStrided<T extends { [i: number]: number | bigint; length: 
 export function tensorData(t: TorchTensor): StorageData {
   const data = t.storage.data;
   if (data === undefined) throw new TypeError(`tensorData: storage ${t.storage.key} is not loaded (call TorchFile.loadStorages first)`);
-  const n = t.shape.reduce((a, b) => a * b, 1);
+  const n = checkedNumel(t, data);
   if (isContiguous(t.shape, t.stride)) return data.subarray(t.storageOffset, t.storageOffset + n) as StorageData;
   const Ctor = data.constructor as new (n: number) => StorageData;
   return gatherStrided(data as Float32Array, t.storageOffset, t.shape, t.stride, new Ctor(n) as Float32Array);

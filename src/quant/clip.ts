@@ -35,6 +35,7 @@ export const ACIQ_GAUSS: Readonly<Record<number, number>> = { 1: 1.24, 2: 1.71, 
  */
 export function saturationRange(rec: StatsRecord, c: ClipSettings, where: string): [number, number] {
   const f = Math.fround;
+  checkUsedStats(rec, c, where);
   switch (c.clipActs) {
     case 'NONE':
       return [f(rec.min), f(rec.max)];
@@ -70,6 +71,55 @@ export function saturationRange(rec: StatsRecord, c: ClipSettings, where: string
       const m = Math.max(rec.avg_min, rec.mean - alpha);
       return [f(m), f(m + 2 * alpha)];
     }
+  }
+}
+
+/** The statistics each clip mode reads (spec §4), and the ordered pairs among them. */
+const USED_FIELDS: Readonly<Record<ClipMode, { fields: readonly (keyof StatsRecord)[]; ordered?: [keyof StatsRecord, keyof StatsRecord]; spread?: keyof StatsRecord }>> = {
+  NONE: { fields: ['min', 'max'], ordered: ['min', 'max'] },
+  AVG: { fields: ['avg_min', 'avg_max'], ordered: ['avg_min', 'avg_max'] },
+  N_STD: { fields: ['min', 'max', 'mean', 'std'], ordered: ['min', 'max'], spread: 'std' },
+  GAUSS: { fields: ['avg_min', 'mean', 'std'], spread: 'std' },
+  LAPLACE: { fields: ['avg_min', 'mean'], spread: 'b' },
+};
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * The statistics a clip mode uses must be finite float32 values, min ≤ max and std/b ≥ 0; otherwise the
+ * quantized model would compute with NaN or infinite scales and translate into garbage. The error names
+ * the module, the field and the value, and the way out (another clip mode for this module).
+ */
+export function checkUsedStats(rec: StatsRecord, c: Pick<ClipSettings, 'clipActs'>, where: string): void {
+  const used = USED_FIELDS[c.clipActs];
+  const moduleName = where.replace(/\.(inputs\.\d+|output)$/, '');
+  const fix =
+    `Use another clip mode for this module via overrides (for example  overrides: {'${moduleName.replace(/\./g, '\\.')}': {clip_acts: NONE}}  ` +
+    `or AVG), or collect the statistics again ('qnmt calibrate').`;
+  const bad = (what: string): never => {
+    throw new QnmtError('quant/bad-stats', `${where}: clip_acts ${c.clipActs} uses ${what}. ${fix}`);
+  };
+  const fields = used.spread && used.spread !== 'std' ? [...used.fields, used.spread] : used.fields;
+  for (const k of fields) {
+    const v = rec[k];
+    if (typeof v !== 'number') {
+      if (k === 'b') continue; // a missing 'b' has its own error (LAPLACE below)
+      bad(`'${k}', which is missing`);
+    }
+    const n = v as number;
+    if (Number.isNaN(n)) bad(`'${k}', which is NaN in the statistics${k === 'std' && rec.min === rec.max ? ' (the tensor held a single value, so it has no standard deviation)' : ''}`);
+    if (!(Math.abs(n) <= FLOAT32_MAX)) bad(`'${k}' = ${n}, which is not a finite float32 value`);
+  }
+  if (used.ordered) {
+    const [lo, hi] = used.ordered;
+    if ((rec[lo] as number) > (rec[hi] as number)) {
+      const never = rec.min === Number.MAX_VALUE && rec.max === -Number.MAX_VALUE;
+      bad(`'${lo}' = ${rec[lo]} > '${hi}' = ${rec[hi]}${never ? ' (the module never ran during calibration)' : ''}`);
+    }
+  }
+  if (used.spread) {
+    const s = rec[used.spread];
+    if (typeof s === 'number' && s < 0) bad(`'${used.spread}' = ${s}, which is negative`);
   }
 }
 

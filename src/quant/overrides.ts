@@ -10,8 +10,14 @@
  *   that contain their own capture groups; qnmt does not reproduce that bug);
  * - a name literally equal to a pattern uses that pattern's entry, otherwise the first match wins;
  * - `.` is the regex wildcard, so `decoder.classifier.classifier` also matches `decoderXclassifier…`.
+ *
+ * Patterns run on RE2 (re2js), which matches in time linear in the name: a pattern such as
+ * `([a-z_.0-9]+)+!` cannot backtrack for minutes. RE2 has no backreferences or lookarounds; such a
+ * pattern is refused with an error (Distiller configs do not use them).
  */
+import { RE2JS } from 're2js';
 import { QnmtError } from '../errors.js';
+import { limitError, limits } from '../limits.js';
 import type { ClipMode, QuantMode, WrapperType } from './qtypes.js';
 
 /** Settings an override may carry; keys as in the file, converted at the parse boundary. */
@@ -30,8 +36,8 @@ export interface OverrideSettings {
 export interface OverrideEntry {
   /** The pattern exactly as written in the file. */
   readonly pattern: string;
-  /** `(^pattern$)`, sticky (matches at position 0 only, like Python `re.match`). */
-  readonly regex: RegExp;
+  /** `(^pattern$)`, matched against the whole name (Python `re.match` of the anchored pattern). */
+  readonly regex: NamePattern;
   readonly settings: OverrideSettings;
   /** The file keys given (verbatim, e.g. `clip_acts`), for error messages. */
   readonly keys: readonly string[];
@@ -62,13 +68,29 @@ export const ALLOWED_OVERRIDE_KEYS: Readonly<Record<WrapperType, readonly string
   Embedding: ['fp16'],
 };
 
-/** Compile a pattern the way Distiller anchors it; a bad regex → QnmtError naming it. */
-export function compilePattern(pattern: string, where: string): RegExp {
-  try {
-    return new RegExp(`(^${pattern}$)`, 'y');
-  } catch (e) {
-    throw new QnmtError('quant/bad-override-pattern', `${where}: override pattern '${pattern}' is not a valid regular expression (${(e as Error).message}).`);
+/** A compiled override pattern: its anchored source and a linear-time full-name test. */
+export interface NamePattern {
+  readonly source: string;
+  test(name: string): boolean;
+}
+
+/** Compile a pattern the way Distiller anchors it; a bad or unsupported regex → QnmtError naming it. */
+export function compilePattern(pattern: string, where: string): NamePattern {
+  if (pattern.length > limits().overridePatternLength) {
+    throw limitError('quant/bad-override-pattern', where, 'overridePatternLength', 'override pattern length in characters', pattern.length);
   }
+  const source = `(^${pattern}$)`;
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(source);
+  } catch (e) {
+    const shown = pattern.length > 80 ? `${pattern.slice(0, 77)}…` : pattern;
+    throw new QnmtError(
+      'quant/bad-override-pattern',
+      `${where}: override pattern '${shown}' is not a valid regular expression (${(e as Error).message.split('\n')[0]}); note that backreferences and lookarounds are not supported.`,
+    );
+  }
+  return { source, test: (name) => re.matcher(name).matches() };
 }
 
 /** Distiller's name normalisation before matching: drop the first `module.`. */
@@ -77,7 +99,6 @@ export function nameToMatch(name: string): string {
 }
 
 function matches(entry: OverrideEntry, name: string): boolean {
-  entry.regex.lastIndex = 0;
   return entry.regex.test(name);
 }
 

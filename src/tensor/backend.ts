@@ -4,6 +4,7 @@
  * skipped and, if none works, one error lists every reason. The chosen kernels are then process-wide.
  */
 import type { AllKernels, Backend, Kernels } from './kernels.js';
+import { maxThreads } from '../limits.js';
 import { jsRefKernels } from './backends/js-ref.js';
 import { builtinBackends } from './backends/index.js';
 
@@ -36,6 +37,10 @@ export function registeredBackends(): string[] {
 export async function selectBackend(hint?: string, threads?: number, log: (line: string) => void = logToStderr): Promise<string> {
   const want = hint ?? process.env['QNMT_BACKEND'] ?? 'auto';
   const nThreads = threads ?? (Number(process.env['QNMT_THREADS']) || defaultThreads());
+  // Far more threads than cores only slows down, and oneDNN crashes on absurd counts (100000).
+  if (!Number.isSafeInteger(nThreads) || nThreads < 1 || nThreads > maxThreads()) {
+    throw new RangeError(`${threads === undefined ? `QNMT_THREADS=${process.env['QNMT_THREADS']}` : `${nThreads} threads`}: use 1 to ${maxThreads()} threads on this machine`);
+  }
   const candidates = want === 'auto' ? registeredBackends() : [want];
   const reasons: string[] = [];
   for (const name of candidates) {

@@ -2,8 +2,7 @@
  * Reading text files and stdin for the line filters: UTF-8 with invalid bytes replaced by U+FFFD (and one
  * warning), a leading BOM removed, `\n` or `\r\n` line ends, a final line with or without its newline.
  */
-import { readFileSync } from 'node:fs';
-import { QnmtError } from '../errors.js';
+import { readFileBounded } from '../io/read-bounded.js';
 
 export interface DecodedText {
   text: string;
@@ -45,13 +44,7 @@ export function joinLines(lines: readonly string[]): string {
  * Errors name the file.
  */
 export function readLines(path: string, onInvalid?: (path: string) => void): string[] {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path === '-' ? 0 : path);
-  } catch (e) {
-    const what = path === '-' ? 'standard input' : path;
-    throw new QnmtError('io/unreadable', `cannot read ${what}: ${(e as Error).message}`);
-  }
+  const bytes = readFileBounded(path, 'inputBytes', 'io/unreadable');
   const { text, invalid } = decodeUtf8(bytes);
   if (invalid) onInvalid?.(path);
   return splitLines(text);

@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { QnmtError } from '../../errors.js';
+import { limitEnvName, limits } from '../../limits.js';
 import { checkOutputPath, writeOutputFileSync } from '../../io/safe-write.js';
 import type { Gnmt } from '../../model/gnmt.js';
 import { translateLines, type TranslateResult } from '../../eval/translate.js';
@@ -166,7 +167,14 @@ export function readInput(flags: { input: string } & Pick<TranslateFlags, 'input
     throw new QnmtError('cli/missing-bpe', "--input-format raw needs --bpe-codes FILE (the BPE codes the model was trained with, e.g. bpe.32000).");
   }
   const bpe = Bpe.fromFile(flags.bpeCodes);
-  return lines.map((line) => bpe.apply(mosesTokenize(line, 'en')));
+  const maxChars = limits().charsPerLine;
+  return lines.map((line, i) => {
+    if (line.length > maxChars) {
+      warn(`${flags.input}: line ${i + 1} has ${line.length} characters; only its first ${maxChars} are translated (raise the limit with ${limitEnvName('charsPerLine')}=N).`);
+      line = line.slice(0, maxChars);
+    }
+    return bpe.apply(mosesTokenize(line, 'en'));
+  });
 }
 
 /** The translations in the requested form. */
