@@ -33,6 +33,7 @@ export function describe(v: unknown): string {
   if (v instanceof Map) return 'a dict';
   if (v instanceof PyObject) return `a ${v.className}`;
   if (typeof v === 'object') return `a ${(v as { kind?: string }).kind ?? 'object'}`;
+  if (typeof v === 'string') return `str ${JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}…` : v)}`;
   return `${typeof v} ${String(v)}`;
 }
 
