@@ -73,7 +73,8 @@ export function register(program: Command): void {
       `
 Length normalisation 0.6/5.0 and coverage penalty 0.1 are the reference's. Empty lines are translated as an
 empty sentence (BOS EOS), as the reference does; lines over 148 tokens, which the reference would drop, are
-translated anyway (with a warning) so that output line i always belongs to input line i.
+translated anyway (with a warning) so that output line i always belongs to input line i. Lines over 256
+tokens are cut to their first 256 (with a warning; QNMT_LIMIT_TOKENS_PER_LINE=N raises the limit).
 
 Examples (the bundled fixture):
   qnmt translate --model fixtures/multi30k-gnmt256/model_best.pth \\
