@@ -7,7 +7,7 @@
 // A plain g++ call instead of node-gyp: the headers ship with Node (no download), and there is one file.
 // Environment: CXX (compiler, default g++), QNMT_NATIVE_CXXFLAGS (extra flags), QNMT_SKIP_NATIVE=1 (skip).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,7 +34,9 @@ function giveUp(reason) {
 if (process.env.QNMT_SKIP_NATIVE === '1') giveUp('QNMT_SKIP_NATIVE=1');
 
 const force = process.argv.includes('--force');
-if (!force && existsSync(output) && statSync(output).mtimeMs >= statSync(source).mtimeMs) {
+// The addon is stale when any file of native/src (the source and the files it includes) is newer.
+const newestSource = Math.max(...readdirSync(dirname(source)).map((f) => statSync(join(dirname(source), f)).mtimeMs));
+if (!force && existsSync(output) && statSync(output).mtimeMs >= newestSource) {
   note('up to date');
   process.exit(0);
 }

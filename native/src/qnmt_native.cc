@@ -903,6 +903,8 @@ napi_value LstmTailU8(napi_env env, napi_callback_info info) {
   });
 }
 
+#include "stats_kernels.inc"
+
 // ---------------------------------------------------------------------------------------------------
 
 napi_value Init(napi_env env, napi_callback_info info) {
@@ -954,6 +956,9 @@ napi_value ModuleInit(napi_env env, napi_value exports) {
       {"pairLookupF32", nullptr, PairLookupF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"attentionScoresU8", nullptr, AttentionScoresU8, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"lstmTailU8", nullptr, LstmTailU8, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"rowStatsF32", nullptr, RowStatsF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"lstmTailStatsF32", nullptr, LstmTailStatsF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"attentionScoreStatsF32", nullptr, AttentionScoreStatsF32, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

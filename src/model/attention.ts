@@ -15,6 +15,9 @@ import { Module, type Op } from './module.js';
 import { BatchMatmul, Dropout, EltwiseAdd, EltwiseMult, Linear, Matmul, Softmax, Tanh } from './ops.js';
 import { isPlain } from './lstm.js';
 import { FusionCache, hasAttentionScoresFusion, hasRowsBatchMatmul, type AttentionScoresKernel } from './fused-capabilities.js';
+import { SampleStats, rowQuads } from '../tensor/sample-stats.js';
+import { QUAD } from '../tensor/stats-kernels.js';
+import { quadColumn } from './record-calls.js';
 
 /** Score written over padded source positions (the float16 minimum, as the reference). */
 export const MASKED_SCORE = -65504.0;
@@ -27,6 +30,8 @@ export interface AttentionKeys {
   readonly lengths: Int32Array;
   /** linear_k(context) (S, T, H), computed once per batch when allowed (see `projectKeys`). */
   projected?: Tensor;
+  /** Per-sentence quads of context and projected keys, for recorded calls (computed once per batch). */
+  sentenceStats?: { context: Float64Array; projected: Float64Array };
 }
 
 export class BahdanauAttention extends Module {
@@ -77,9 +82,63 @@ export class BahdanauAttention extends Module {
     return !this.child<Op>('linear_k').observed;
   }
 
-  /** Project the keys once (rows are independent, so per-step re-projection gives the same rows). */
+  /**
+   * Project the keys once (rows are independent, so per-step re-projection gives the same rows). Not a
+   * call of Distiller's: recorders get the per-step calls from `recordKeyProjection`.
+   */
   projectKeys(keys: AttentionKeys): void {
-    if (!keys.projected && this.canCacheKeys()) keys.projected = this.child<Op>('linear_k').call(keys.context);
+    if (!keys.projected && this.canCacheKeys()) keys.projected = this.child<Op>('linear_k').forward(keys.context);
+  }
+
+  /** Per-sentence quads of the keys (cached on `keys`); keys must be projected. */
+  private sentenceStats(keys: AttentionKeys): { context: Float64Array; projected: Float64Array } {
+    const S = keys.lengths.length;
+    keys.sentenceStats ??= { context: rowQuads(keys.context.data, S), projected: rowQuads(keys.projected!.data, S) };
+    return keys.sentenceStats;
+  }
+
+  /** linear_k's call of one step as Distiller makes it: the keys replicated per row, (R, T, H) → (R, T, U). */
+  private recordKeyProjection(keys: AttentionKeys, rowSentence: Int32Array): void {
+    const linearK = this.child<Op>('linear_k');
+    if (!linearK.recorded) return;
+    const [, T, H] = keys.context.shape as [number, number, number];
+    const R = rowSentence.length;
+    const st = this.sentenceStats(keys);
+    linearK.recordCall([new SampleStats([R, T, H], st.context, rowSentence)], new SampleStats([R, T, this.numUnits], st.projected, rowSentence));
+  }
+
+  /**
+   * The calls of the fused step (linear_k … context_matmul), reported with the tensors Distiller's ops
+   * see: query expanded over T, keys replicated per row, every position including padded ones (the
+   * score chain's values from kernels().attentionScoreStatsF32, the fused kernel's arithmetic).
+   */
+  private recordFusedCalls(pq: Tensor, a: Tensor, keys: AttentionKeys, rowSentence: Int32Array, probs: Tensor, context: Tensor): void {
+    const names = ['linear_k', 'eltwiseadd_qk', 'eltwiseadd_norm_bias', 'tanh', 'matmul_score', 'softmax_att', 'dropout', 'context_matmul'];
+    if (!names.some((n) => this.child<Op>(n).recorded)) return;
+    const R = rowSentence.length;
+    const [, T, H] = keys.context.shape as [number, number, number];
+    const U = this.numUnits;
+    this.recordKeyProjection(keys, rowSentence);
+    const st = this.sentenceStats(keys);
+    const scores = new Float32Array(R * T);
+    const chain = new Float64Array(R * 3 * QUAD);
+    kernels().attentionScoreStatsF32(R, T, U, pq.data, keys.projected!.data, rowSentence, this.normalizeBias.data, a.data, scores, chain);
+    // The query expanded over T positions: each row's extremes, T times its sums.
+    const qExp = rowQuads(pq.data, R);
+    for (let o = 0; o < qExp.length; o += QUAD) {
+      qExp[o + 2] = qExp[o + 2]! * T;
+      qExp[o + 3] = qExp[o + 3]! * T;
+    }
+    const chainShape = [R, 1, T, U];
+    const [sum, biased, th] = [0, 1, 2].map((k) => new SampleStats(chainShape, quadColumn(chain, 3, k))) as [SampleStats, SampleStats, SampleStats];
+    this.child<Op>('eltwiseadd_qk').recordCall([new SampleStats(chainShape, qExp), new SampleStats(chainShape, st.projected, rowSentence)], sum);
+    this.child<Op>('eltwiseadd_norm_bias').recordCall([sum, this.normalizeBias], biased);
+    this.child<Op>('tanh').recordCall([biased], th);
+    this.child<Op>('matmul_score').recordCall([th, a], new SampleStats([R, 1, T], rowQuads(scores, R)));
+    maskScores(scores, keys.lengths, rowSentence, T);
+    this.child<Op>('softmax_att').recordCall([new SampleStats([R, 1, T], rowQuads(scores, R))], probs);
+    this.child<Op>('dropout').recordCall([probs], probs);
+    this.child<Op>('context_matmul').recordCall([probs, new SampleStats([R, T, H], st.context, rowSentence)], context);
   }
 
   private fusable(): boolean {
@@ -105,7 +164,9 @@ export class BahdanauAttention extends Module {
     const a = this.scaledAtt();
     if (this.fusable()) {
       this.projectKeys(keys);
-      return this.fused(pq, a, keys, rowSentence, R, T, H);
+      const result = this.fused(pq, a, keys, rowSentence, R, T, H);
+      this.recordFusedCalls(pq, a, keys, rowSentence, result.probs, result.context);
+      return result;
     }
     const replaced = this.replacedScores(pq, a, keys, rowSentence, R, T);
     if (replaced) return replaced;
@@ -114,6 +175,7 @@ export class BahdanauAttention extends Module {
     let pk: Tensor;
     if (this.canCacheKeys()) {
       this.projectKeys(keys);
+      this.recordKeyProjection(keys, rowSentence);
       pk = replicateRows(keys.projected!, rowSentence);
     } else {
       pk = this.child<Op>('linear_k').call(rowKeys);
@@ -129,10 +191,7 @@ export class BahdanauAttention extends Module {
     const th = this.child<Op>('tanh').call(biased);
     const scores = this.child<Op>('matmul_score').call(th, a);
     // In place after the op (its hooks saw the unmasked scores), as masked_fill_ on scores.data.
-    for (let r = 0; r < R; r++) {
-      const len = keys.lengths[rowSentence[r]!]!;
-      for (let j = len; j < T; j++) scores.data[r * T + j] = MASKED_SCORE;
-    }
+    maskScores(scores.data, keys.lengths, rowSentence, T);
     let probs = this.child<Op>('softmax_att').call(scores);
     probs = this.child<Op>('dropout').call(probs);
     const context = this.child<Op>('context_matmul').call(probs, rowKeys);
@@ -163,10 +222,7 @@ export class BahdanauAttention extends Module {
     this.projectKeys(keys);
     const scoreData = kernel.run(pq.data, keys.projected!.data, rowSentence, T, this.numUnits, this.normalizeBias.data, a.data, keys.lengths);
     if (!scoreData) return null;
-    for (let r = 0; r < R; r++) {
-      const len = keys.lengths[rowSentence[r]!]!;
-      for (let j = len; j < T; j++) scoreData[r * T + j] = MASKED_SCORE;
-    }
+    maskScores(scoreData, keys.lengths, rowSentence, T);
     let probs = this.child<Op>('softmax_att').call(new Tensor(scoreData, [R, 1, T]));
     probs = this.child<Op>('dropout').call(probs);
     const cm = this.child<Op>('context_matmul');
@@ -204,6 +260,14 @@ export class BahdanauAttention extends Module {
       out,
     );
     return { context: new Tensor(out, [R, 1, H]), probs: new Tensor(probs, [R, 1, T]) };
+  }
+}
+
+/** masked_fill_: scores (R, T) of positions at or beyond the row's sentence length := MASKED_SCORE. */
+function maskScores(scores: Float32Array, lengths: Int32Array, rowSentence: Int32Array, T: number): void {
+  for (let r = 0; r < rowSentence.length; r++) {
+    const len = lengths[rowSentence[r]!]!;
+    for (let j = len; j < T; j++) scores[r * T + j] = MASKED_SCORE;
   }
 }
 

@@ -7,7 +7,8 @@ import { Tensor } from '../tensor/tensor.js';
 import { Module, type Op } from './module.js';
 import { Dropout, EltwiseAdd, type Embedding } from './ops.js';
 import { ModuleList } from './containers.js';
-import { DistillerLSTM, anyObserved, type LstmState } from './lstm.js';
+import { DistillerLSTM, anyObserved, anyRecorded, type LstmState } from './lstm.js';
+import { SampleStats, rowQuads } from '../tensor/sample-stats.js';
 
 export class ResidualRecurrentEncoder extends Module {
   readonly hiddenSize: number;
@@ -81,9 +82,14 @@ export class ResidualRecurrentEncoder extends Module {
       return new Tensor(out, [B, T, 2 * H]);
     }
     // Fast path: all sentences at once. Rows are sorted by length, so the rows still running at
-    // step s are a prefix of the batch (state is carried as prefix views).
+    // step s are a prefix of the batch (state is carried as prefix views). Recorded ops get
+    // Distiller's calls reported one row at a time (every call has the same size, so their order
+    // within a step does not change the statistics).
+    const embQuads = anyRecorded(lstm) ? rowQuads(emb.data, B * T) : null;
     for (const [cell, half] of [[lstm.cell, 0], [lstm.reverseCell, 1]] as const) {
-      const gxAll = cell.gatesX(emb.view([B * T, H])).data;
+      const fcX = cell.child<Op>('fc_gate_x');
+      const gxAll = fcX.forward(emb.view([B * T, H])).data;
+      const gxQuads = embQuads && fcX.recorded ? rowQuads(gxAll, B * T) : null;
       let state: LstmState = cell.zeroState(B);
       for (let s = 0; s < T; s++) {
         let n = 0;
@@ -93,8 +99,12 @@ export class ResidualRecurrentEncoder extends Module {
         for (let b = 0; b < n; b++) {
           const t = half === 0 ? s : lengths[b]! - 1 - s;
           gx.set(gxAll.subarray((b * T + t) * 4 * H, (b * T + t + 1) * 4 * H), b * 4 * H);
+          if (gxQuads) {
+            const row = b * T + t;
+            fcX.recordCall([new SampleStats([1, H], embQuads!, null, row)], new SampleStats([1, 4 * H], gxQuads, null, row));
+          }
         }
-        state = cell.stepFromGates(new Tensor(gx, [n, 4 * H]), prefix(state, n, H));
+        state = cell.stepFromGates(new Tensor(gx, [n, 4 * H]), prefix(state, n, H), true);
         const h = state.h.data;
         for (let b = 0; b < n; b++) {
           const t = half === 0 ? s : lengths[b]! - 1 - s;

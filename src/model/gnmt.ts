@@ -4,7 +4,7 @@
  * shared embedding is one object registered as `encoder.embedder` and `decoder.embedder`.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { Module, type Op } from './module.js';
+import { Module, Op } from './module.js';
 import { BatchMatmul, Concat, Dropout, Embedding, EltwiseAdd, EltwiseMult, Linear, Matmul, Sigmoid, Softmax, Tanh } from './ops.js';
 import { ResidualRecurrentEncoder } from './encoder.js';
 import { ResidualRecurrentDecoder, type DecoderState } from './decoder.js';
@@ -73,14 +73,14 @@ export class Gnmt extends Module {
    * True when nothing observes any leaf op and every leaf op is a plain FP32 op or declares
    * `rowsIndependent === true` (quantized wrappers with fixed, calibrated parameters do): then each
    * decoder row is computed independently of the others, and a search may leave out rows whose
-   * outputs it would ignore (finished beams) without changing any number. Observed models keep
-   * Distiller's full batches (statistics per call), and so do ops that do not declare independence.
+   * outputs it would ignore (finished beams) without changing any number. Observed or recorded models
+   * keep Distiller's full batches (statistics per call), and so do ops that do not declare independence.
    */
   rowsIndependent(): boolean {
     for (const [, m] of this.namedModules()) {
       if (!m.isLeaf) continue;
       const op = m as Op & { readonly rowsIndependent?: unknown };
-      if (op.observed) return false;
+      if (op.observed || op.recorded) return false;
       if (!PLAIN_OPS.has(op.constructor) && op.rowsIndependent !== true) return false;
     }
     return true;
@@ -101,6 +101,12 @@ export class Gnmt extends Module {
     const { ids, logprobs } = logSoftmaxTopK(logits.data, words.length, logits.lastDim, k);
     return { ids, logprobs, probs, state: next };
   }
+}
+
+/** True when every leaf op of `model` is a plain FP32 op (no wrapper or subclass). */
+export function allPlainOps(model: Module): boolean {
+  for (const [, m] of model.namedModules()) if (m.isLeaf && m instanceof Op && !PLAIN_OPS.has(m.constructor)) return false;
+  return true;
 }
 
 /** The FP32 op classes (exact classes: quantized wrappers and subclasses are not plain). */

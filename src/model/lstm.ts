@@ -13,6 +13,9 @@ import { Module, type Op } from './module.js';
 import { Dropout, EltwiseAdd, EltwiseMult, Linear, Sigmoid, Tanh } from './ops.js';
 import { ModuleList } from './containers.js';
 import { FusionCache, hasLstmTailFusion, type LstmTailKernel, type LstmTailOps } from './fused-capabilities.js';
+import { rowQuads } from '../tensor/sample-stats.js';
+import { LSTM_TAIL_TENSORS, QUAD } from '../tensor/stats-kernels.js';
+import { concatQuads, quadColumn, recordIndexed, recordRows, type RowsStats } from './record-calls.js';
 
 /** The (h, c) state of one LSTM for `rows` rows, each (rows, H). */
 export interface LstmState {
@@ -31,6 +34,14 @@ export function anyObserved(module: Module): boolean {
     if (m.isLeaf && (m as Op).observed) return true;
   }
   return (module.isLeaf && (module as Op).observed) || false;
+}
+
+/** True if any op in the subtree records its calls (module.ts `recordCall`). */
+export function anyRecorded(module: Module): boolean {
+  for (const [, m] of module.namedModules()) {
+    if (m.isLeaf && (m as Op).recorded) return true;
+  }
+  return false;
 }
 
 export class DistillerLSTMCell extends Module {
@@ -63,10 +74,25 @@ export class DistillerLSTMCell extends Module {
     return this.child<Op>('fc_gate_x').call(x);
   }
 
-  /** One step given the precomputed x-part of the gates gx (n, 4H) and the previous state. */
-  stepFromGates(gx: Tensor, state: LstmState): LstmState {
-    const gh = this.child<Op>('fc_gate_h').call(state.h);
-    if (this.canFuse()) return this.fusedTail(gx, gh, state.c);
+  /**
+   * One step given the precomputed x-part of the gates gx (n, 4H) and the previous state.
+   * `callPerRow`: Distiller calls the cell's ops once per row here (encoder layer 0, one token of one
+   * sentence per call); recorded calls are then reported row by row.
+   */
+  stepFromGates(gx: Tensor, state: LstmState, callPerRow = false): LstmState {
+    const fcH = this.child<Op>('fc_gate_h');
+    let gh: Tensor;
+    if (callPerRow && fcH.recorded) {
+      gh = fcH.forward(state.h);
+      const n = gh.rows;
+      recordRows(fcH, n, [{ quads: rowQuads(state.h.data, n), rest: [this.hiddenSize] }], { quads: rowQuads(gh.data, n), rest: [4 * this.hiddenSize] }, true);
+    } else {
+      gh = fcH.call(state.h);
+    }
+    if (this.canFuse()) {
+      if (this.tailRecorded()) this.recordTail(gx, gh, state.c, callPerRow);
+      return this.fusedTail(gx, gh, state.c);
+    }
     const replaced = this.replacedTail(gx, gh, state.c);
     if (replaced) return replaced;
     const z = this.child<Op>('eltwiseadd_gate').call(gx, gh);
@@ -91,6 +117,38 @@ export class DistillerLSTMCell extends Module {
   /** Zero state for n rows. */
   zeroState(n: number): LstmState {
     return { h: Tensor.zeros([n, this.hiddenSize]), c: Tensor.zeros([n, this.hiddenSize]) };
+  }
+
+  private tailRecorded(): boolean {
+    return TAIL_OPS.some((name) => this.child<Op>(name).recorded);
+  }
+
+  /**
+   * Report the tail's calls (eltwiseadd_gate … eltwisemult_hidden) for the fused step: the values come
+   * from kernels().lstmTailStatsF32, the same arithmetic as the fused cell, reduced per row.
+   */
+  private recordTail(gx: Tensor, gh: Tensor, cPrev: Tensor, perRow: boolean): void {
+    const H = this.hiddenSize;
+    const n = gx.rows;
+    const N = LSTM_TAIL_TENSORS.length;
+    const all = new Float64Array(n * N * QUAD);
+    kernels().lstmTailStatsF32(n, H, gx.data, gh.data, cPrev.data, all);
+    const t = {} as Record<(typeof LSTM_TAIL_TENSORS)[number], RowsStats>;
+    LSTM_TAIL_TENSORS.forEach((name, k) => (t[name] = { quads: quadColumn(all, N, k), rest: [H] }));
+    const gate = (x: Float32Array): RowsStats => ({ quads: rowQuads(x, n), rest: [4 * H] });
+    const z: RowsStats = { quads: concatQuads([t.zi.quads, t.zf.quads, t.zg.quads, t.zo.quads]), rest: [4 * H] };
+    const c: RowsStats = { quads: rowQuads(cPrev.data, n), rest: [H] };
+    const record = (name: string, inputs: RowsStats[], output: RowsStats): void => recordRows(this.child<Op>(name), n, inputs, output, perRow);
+    record('eltwiseadd_gate', [gate(gx.data), gate(gh.data)], z);
+    record('act_i', [t.zi], t.i);
+    record('act_f', [t.zf], t.f);
+    record('act_g', [t.zg], t.g);
+    record('act_o', [t.zo], t.o);
+    record('eltwisemult_cell_forget', [t.f, c], t.cf);
+    record('eltwisemult_cell_input', [t.i, t.g], t.ci);
+    record('eltwiseadd_cell', [t.cf, t.ci], t.c);
+    record('act_h', [t.c], t.tc);
+    record('eltwisemult_hidden', [t.o, t.tc], t.h);
   }
 
   private canFuse(): boolean {
@@ -146,6 +204,11 @@ export class DistillerLSTMCell extends Module {
   }
 }
 
+/** The cell's ops after fc_gate_x / fc_gate_h. */
+const TAIL_OPS = [
+  'eltwiseadd_gate', 'act_f', 'act_i', 'act_o', 'act_g', 'eltwisemult_cell_forget', 'eltwisemult_cell_input', 'eltwiseadd_cell', 'act_h', 'eltwisemult_hidden',
+] as const;
+
 /** DistillerLSTM with num_layers = 1 (all GNMT LSTMs): `cells.0`, optional `cells_reverse.0`, `dropout`. */
 export class DistillerLSTM extends Module {
   readonly inputSize: number;
@@ -179,8 +242,15 @@ export class DistillerLSTM extends Module {
     const [B, T, I] = x.shape as [number, number, number];
     const H = this.hiddenSize;
     const cell = this.cell;
-    const batched = !cell.child<Op>('fc_gate_x').observed;
-    const gxAll = batched ? cell.gatesX(x.view([B * T, I])) : undefined;
+    const fcX = cell.child<Op>('fc_gate_x');
+    const batched = !fcX.observed;
+    // Batched: one product for all steps, reported as Distiller's per-step calls (rows b·T + t).
+    const gxAll = batched ? fcX.forward(x.view([B * T, I])) : undefined;
+    if (gxAll && fcX.recorded) {
+      const xs: RowsStats = { quads: rowQuads(x.data, B * T), rest: [I] };
+      const gs: RowsStats = { quads: rowQuads(gxAll.data, B * T), rest: [4 * H] };
+      for (let t = 0; t < T; t++) recordIndexed(fcX, Int32Array.from({ length: B }, (_, b) => b * T + t), [xs], gs);
+    }
     const out = new Float32Array(B * T * H);
     let state = cell.zeroState(B);
     for (let t = 0; t < T; t++) {

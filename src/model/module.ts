@@ -7,10 +7,14 @@
  * - Parents always reach a child through `child()`, never through a cached field, so
  *   `setModule(name, wrapper)` really replaces the operation (this is how quantization wraps the
  *   FP32 model instead of forking it).
- * - `Op` is a leaf operation whose inputs and output can be observed with forward hooks (the
- *   statistics collector uses them).
+ * - `Op` is a leaf operation whose calls can be watched in two ways. Forward hooks see the real
+ *   tensors of every call, so the model then calls the op exactly as Distiller does (slow, the
+ *   reference). Call recorders accept calls described by per-sample reductions (SampleStats): the
+ *   model keeps its batched, fused computation and reports with `recordCall` the calls Distiller
+ *   would have made (statistics collection at batch speed).
  */
 import type { Tensor } from '../tensor/tensor.js';
+import type { SampleStats } from '../tensor/sample-stats.js';
 
 export abstract class Module {
   private readonly childMap = new Map<string, Module>();
@@ -82,17 +86,47 @@ export abstract class Module {
 /** Called after an Op ran, with its positional inputs and its output. */
 export type ForwardHook = (op: Op, inputs: readonly Tensor[], output: Tensor) => void;
 
+/** A tensor of a call as a recorder sees it: the tensor, or the per-sample reductions of one never built. */
+export type RecordedTensor = Tensor | SampleStats;
+
+/** Receives the calls of an op (real ones from `call`, reported ones from `recordCall`). */
+export type CallRecorder = (op: Op, inputs: readonly RecordedTensor[], output: RecordedTensor) => void;
+
 /** A leaf operation: positional tensor inputs, one tensor output, observable. */
 export abstract class Op extends Module {
   private readonly hooks: ForwardHook[] = [];
+  private readonly recorders: CallRecorder[] = [];
 
-  /** The computation. Callers use `call`, which also runs the hooks. */
+  /** The computation. Callers use `call`, which also runs the hooks and recorders. */
   abstract forward(...inputs: Tensor[]): Tensor;
 
   call(...inputs: Tensor[]): Tensor {
     const output = this.forward(...inputs);
     for (const hook of this.hooks) hook(this, inputs, output);
+    for (const recorder of this.recorders) recorder(this, inputs, output);
     return output;
+  }
+
+  /**
+   * Report a call that Distiller's model makes but the batched model computed otherwise (part of a
+   * larger product, inside a fused kernel): its inputs and output as tensors or per-sample reductions.
+   */
+  recordCall(inputs: readonly RecordedTensor[], output: RecordedTensor): void {
+    for (const recorder of this.recorders) recorder(this, inputs, output);
+  }
+
+  /** Attach a call recorder; returns its disposer. */
+  addCallRecorder(recorder: CallRecorder): () => void {
+    this.recorders.push(recorder);
+    return () => {
+      const i = this.recorders.indexOf(recorder);
+      if (i >= 0) this.recorders.splice(i, 1);
+    };
+  }
+
+  /** Whether calls are recorded: the model must then report, with `recordCall`, the calls it batches. */
+  get recorded(): boolean {
+    return this.recorders.length > 0;
   }
 
   /** Attach a hook; returns its disposer. */

@@ -12,6 +12,7 @@
  * needs no second pass over the data and does not cancel catastrophically.
  */
 import type { Tensor } from '../tensor/tensor.js';
+import type { SampleStats } from '../tensor/sample-stats.js';
 import { shapeString, type StatsRecord } from './stats.js';
 
 export interface TensorSummary {
@@ -104,4 +105,41 @@ export function applySummary(rec: StatsRecord, s: TensorSummary, n: number): voi
   rec.std = Math.sqrt(m / (nPrev + s.numel - 1));
   rec.mean = newMean;
   if (!rec.shape) rec.shape = s.shape;
+}
+
+/**
+ * The summary of a call reported as per-sample quads [min, max, Σx, Σx²] (a batched model's recorded
+ * call), or undefined for an empty tensor. m2 = Σx² − (Σx)²/numel in float64.
+ */
+export function summarizeSamples(s: SampleStats): TensorSummary | undefined {
+  const numel = s.numel;
+  if (numel === 0) return undefined;
+  const q = s.quads;
+  const rows = s.samples;
+  let sum = 0;
+  let sumSq = 0;
+  let sumMin = 0;
+  let sumMax = 0;
+  let callMin = Infinity;
+  let callMax = -Infinity;
+  for (let i = 0; i < rows; i++) {
+    const o = s.at(i);
+    const mn = q[o]!;
+    const mx = q[o + 1]!;
+    sum += q[o + 2]!;
+    sumSq += q[o + 3]!;
+    sumMin += mn;
+    sumMax += mx;
+    if (mn < callMin) callMin = mn;
+    if (mx > callMax) callMax = mx;
+  }
+  const m2 = Math.max(0, sumSq - (sum * sum) / numel);
+  // One value per sample: the global extremes are the single per-sample value.
+  const single = numel === rows;
+  return {
+    numel, sum, m2, callMin, callMax,
+    avgMin: single ? callMin : sumMin / rows,
+    avgMax: single ? callMax : sumMax / rows,
+    shape: shapeString(s.shape),
+  };
 }

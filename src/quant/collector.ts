@@ -23,12 +23,21 @@
  * The per-call reductions and the record update live in call-summary.ts; an optional observer sees
  * every call's summaries (a shard's partial statistics keep them to merge shards exactly).
  */
-import type { Module, Op } from '../model/module.js';
+import type { Module, RecordedTensor } from '../model/module.js';
 import { Op as OpClass } from '../model/module.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
+import { allPlainOps } from '../model/gnmt.js';
 import { Embedding } from '../model/ops.js';
 import { initialRecord, type Stats, type StatsRecord } from './stats.js';
-import { applySummary, summarizeTensor, type TensorSummary } from './call-summary.js';
+import { applySummary, summarizeSamples, summarizeTensor, type TensorSummary } from './call-summary.js';
+
+/**
+ * 'batched' (default for models of plain FP32 ops): call recorders; the model keeps its batched GEMMs and
+ * fused kernels and reports Distiller's calls as per-sample reductions (tensor/sample-stats.ts).
+ * 'per-call' (the reference; automatic for models with replaced ops): forward hooks, which make the model
+ * call every op as Distiller does.
+ */
+export type CollectorMode = 'batched' | 'per-call';
 
 interface Entry {
   calls: number;
@@ -57,12 +66,15 @@ export class StatsCollector {
   private readonly entries = new Map<string, Entry>();
   private disposers: (() => void)[] = [];
 
-  constructor(model: Module, observer?: CallObserver) {
+  readonly mode: CollectorMode;
+
+  constructor(model: Module, observer?: CallObserver, options: { mode?: CollectorMode } = {}) {
+    this.mode = options.mode ?? (allPlainOps(model) ? 'batched' : 'per-call');
     for (const [name, m] of model.namedModules()) {
       if (!m.isLeaf || !(m instanceof OpClass)) continue;
       const entry: Entry = { calls: 0, inputs: null, output: initialRecord() };
       this.entries.set(name, entry);
-      this.disposers.push((m as Op).addForwardHook((_op, inputs, output) => {
+      const onCall = (_op: unknown, inputs: readonly RecordedTensor[], output: RecordedTensor): void => {
         entry.calls++;
         // Token ids are int64 in PyTorch: their min/max are written as integers.
         const integerInput = m instanceof Embedding;
@@ -73,7 +85,8 @@ export class StatsCollector {
         const call: ObservedCall = { call: entry.calls, ...summarizeCall(inputs, output), integerInput };
         updateCall(entry, call);
         observer?.(name, call);
-      }));
+      };
+      this.disposers.push(this.mode === 'batched' ? m.addCallRecorder(onCall) : m.addForwardHook(onCall));
     }
   }
 
@@ -98,8 +111,13 @@ export class StatsCollector {
 }
 
 /** Run `run` with a collector attached to every leaf op of `model`; hooks are removed afterwards. */
-export async function collectStats(model: Module, run: () => Promise<void> | void, observer?: CallObserver): Promise<Stats> {
-  const collector = new StatsCollector(model, observer);
+export async function collectStats(
+  model: Module,
+  run: () => Promise<void> | void,
+  observer?: CallObserver,
+  options: { mode?: CollectorMode } = {},
+): Promise<Stats> {
+  const collector = new StatsCollector(model, observer, options);
   try {
     await run();
     return collector.stats();
@@ -109,9 +127,10 @@ export async function collectStats(model: Module, run: () => Promise<void> | voi
 }
 
 /** The summaries of one call: a tensor passed more than once (dropout returns its input) is reduced once. */
-function summarizeCall(inputs: readonly Tensor[], output: Tensor): Pick<ObservedCall, 'inputs' | 'output'> {
+function summarizeCall(inputs: readonly RecordedTensor[], output: RecordedTensor): Pick<ObservedCall, 'inputs' | 'output'> {
   const done: { t: Tensor; s: TensorSummary | undefined }[] = [];
-  const summaryOf = (t: Tensor): TensorSummary | undefined => {
+  const summaryOf = (t: RecordedTensor): TensorSummary | undefined => {
+    if (!(t instanceof Tensor)) return summarizeSamples(t);
     for (const x of done) if (x.t.data === t.data && x.t.shape[0] === t.shape[0] && x.t.shape.length === t.shape.length) return x.s;
     const s = summarizeTensor(t);
     done.push({ t, s });

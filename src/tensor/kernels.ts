@@ -10,6 +10,8 @@
  * - Calls are synchronous and should cover whole layers or decoder steps (large m), because native
  *   backends pay a fixed cost per call.
  */
+import type { StatsKernels } from './stats-kernels.js';
+
 export interface PackedF32 {
   readonly n: number;
   readonly k: number;
@@ -20,7 +22,7 @@ export interface PackedS8 {
   readonly k: number;
 }
 
-export interface Kernels {
+export interface Kernels extends StatsKernels {
   /** Pack an (n, k) float32 weight matrix. The input array may be reused by the caller afterwards. */
   packF32(w: Float32Array, n: number, k: number): PackedF32;
   /** C(m, n) = A(m, k) · Wᵀ (+ bias(n) broadcast over rows, when given). */

@@ -14,6 +14,7 @@ import {
   checkRequantize,
   checkSize,
 } from './kernel-checks.js';
+import { jsStatsKernels } from './js-stats.js';
 
 interface RefPackedF32 extends PackedF32 {
   readonly w: Float32Array;
@@ -23,6 +24,7 @@ interface RefPackedS8 extends PackedS8 {
 }
 
 export const jsRefKernels: AllKernels = {
+  ...jsStatsKernels,
   packF32(w, n, k): RefPackedF32 {
     checkSize('packF32', w.length, n * k);
     return { n, k, w: Float32Array.from(w) };

@@ -36,6 +36,9 @@ interface NativeAddon {
   pairLookupF32?: Kernels['pairLookupF32'];
   attentionScoresU8?: Kernels['attentionScoresU8'];
   lstmTailU8?: Kernels['lstmTailU8'];
+  rowStatsF32?: Kernels['rowStatsF32'];
+  lstmTailStatsF32?: Kernels['lstmTailStatsF32'];
+  attentionScoreStatsF32?: Kernels['attentionScoreStatsF32'];
 }
 
 interface NativePacked {
@@ -162,6 +165,7 @@ function makeKernels(addon: NativeAddon): Kernels {
     ...(addon.pairLookupF32 ? { pairLookupF32: addon.pairLookupF32 } : {}),
     ...(addon.attentionScoresU8 ? { attentionScoresU8: addon.attentionScoresU8 } : {}),
     ...(addon.lstmTailU8 ? { lstmTailU8: addon.lstmTailU8 } : {}),
+    ...pick(addon, ['rowStatsF32', 'lstmTailStatsF32', 'attentionScoreStatsF32']),
   };
 }
 
@@ -180,4 +184,11 @@ export function onednnVersion(): string | undefined {
 /** How u8×s8 products run on this CPU (undefined before a successful init). */
 export function onednnInt8Mode(): Int8Mode | undefined {
   return loaded?.int8Mode;
+}
+
+/** The addon's kernels among `names` (an addon built from older sources may lack some). */
+function pick<K extends keyof NativeAddon>(addon: NativeAddon, names: readonly K[]): Partial<Pick<NativeAddon, K>> {
+  const out: Partial<Pick<NativeAddon, K>> = {};
+  for (const name of names) if (addon[name]) out[name] = addon[name];
+  return out;
 }
