@@ -71,10 +71,13 @@ export function planJobs(configs: readonly NamedConfig[], options: PlanOptions):
       describe: { precision: 'FP32', mode: null, per_channel: null, clip_acts: null, overrides: null },
     });
   }
-  for (const [i, c] of configs.entries()) {
-    jobs.push({ name: c.name, config: c.config, order: i + 1, hash: configHash(c.config, options.statsId), describe: describeConfig(c.config) });
-  }
+  for (const [i, c] of configs.entries()) jobs.push(quantizedJob(c, i + 1, options.statsId));
   return jobs;
+}
+
+/** The job of one quantization config. */
+export function quantizedJob(c: NamedConfig, order: number, statsId: string): SweepJob {
+  return { name: c.name, config: c.config, order, hash: configHash(c.config, statsId), describe: describeConfig(c.config) };
 }
 
 /** A config's part of a row's identity: its YAML (name and source file aside) and the statistics it uses. */

@@ -258,3 +258,31 @@ export function overrideFileSettings(entry: OverrideEntry): Record<string, unkno
   };
   return Object.fromEntries(entry.keys.map((k) => [k, byFileKey[k as keyof typeof byFileKey]]));
 }
+
+/** The override keys that leave a module in FP32 (Distiller: all bit widths None). */
+export const FP32_OVERRIDE: Readonly<Record<string, null>> = { bits_activations: null, bits_weights: null, bits_bias: null };
+
+/**
+ * An override built in code from file-form settings (`{ clip_acts: 'NONE' }`), the inverse of
+ * `overrideFileSettings`; `where` names its origin in messages.
+ */
+export function makeOverride(pattern: string, fileSettings: Readonly<Record<string, unknown>>, where = 'generated'): OverrideEntry {
+  const settings: OverrideSettings = {};
+  const set: Record<(typeof OVERRIDE_KEYS)[number], (v: never) => void> = {
+    bits_activations: (v) => (settings.bitsActivations = v),
+    bits_weights: (v) => (settings.bitsWeights = v),
+    bits_bias: (v) => (settings.bitsBias = v),
+    mode: (v) => (settings.mode = v),
+    per_channel_wts: (v) => (settings.perChannelWts = v),
+    clip_acts: (v) => (settings.clipActs = v),
+    clip_n_stds: (v) => (settings.clipNStds = v),
+    scale_approx_mult_bits: (v) => (settings.scaleApproxMultBits = v),
+    fp16: (v) => (settings.fp16 = v),
+  };
+  for (const [k, v] of Object.entries(fileSettings)) {
+    const apply = set[k as keyof typeof set];
+    if (!apply) throw new TypeError(`makeOverride: unknown override key '${k}'`);
+    apply(v as never);
+  }
+  return { pattern, regex: compilePattern(pattern, where), settings, keys: Object.keys(fileSettings), where };
+}

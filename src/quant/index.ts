@@ -6,5 +6,5 @@ export { type Stats, type StatsRecord, type ModuleStats, loadStats, parseStats, 
 export { StatsCollector, collectStats } from './collector.js';
 export { type QuantConfig, loadQuantConfig, parseQuantConfig, defaultQuantConfig } from './config.js';
 export { type OverrideEntry, type OverrideSettings, resolveOverride, ALLOWED_OVERRIDE_KEYS } from './overrides.js';
-export { prepareModel, lstmCellNames, moduleSettings, type PrepareResult } from './prepare.js';
+export { prepareModel, quantizableModules, lstmCellNames, moduleSettings, type PrepareResult } from './prepare.js';
 export * from './wrappers/index.js';

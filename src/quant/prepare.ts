@@ -85,6 +85,16 @@ export function lstmCellNames(model: Module): string[] {
   return out;
 }
 
+/** The modules a config can quantize (every op with a replacement), with their wrapper type, in walk order. */
+export function quantizableModules(model: Module): { name: string; type: WrapperType }[] {
+  const out: { name: string; type: WrapperType }[] = [];
+  for (const [name, m] of model.namedModules()) {
+    const rep = replacementFor(m);
+    if (rep) out.push({ name, type: rep.type });
+  }
+  return out;
+}
+
 /** Quantizer defaults with the module's override applied. */
 export function moduleSettings(config: QuantConfig, entry: OverrideEntry | undefined): {
   settings: ModuleQuantSettings; bitsActivations: number | null; bitsWeights: number | null;

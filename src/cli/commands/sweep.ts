@@ -103,7 +103,7 @@ done, merges the parts into the rows and the table without translating anything.
 }
 
 /** One progress bar per configuration on stderr, plus a log line per finished or skipped row. */
-class SweepProgress {
+export class SweepProgress {
   private bar: cliProgress.SingleBar | undefined;
 
   constructor(private readonly quiet: boolean) {}
