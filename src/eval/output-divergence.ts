@@ -6,6 +6,8 @@
  * clipping the classifier's largest logits changes which token wins.
  */
 import type { Gnmt } from '../model/gnmt.js';
+import type { AttentionKeys } from '../model/attention.js';
+import { QuantWrapper } from '../quant/wrappers/index.js';
 import type { DecoderState } from '../model/decoder.js';
 import { greedySearch } from '../decode/greedy.js';
 import { batchRanges, makeBatch, segment, tokenIds, type SourceBatch } from './dataset.js';
@@ -15,6 +17,8 @@ interface ReferenceBatch {
   /** FP32 greedy output per row (BOS first), and its length including BOS and EOS. */
   readonly targets: readonly Int32Array[];
   readonly lengths: Int32Array;
+  /** FP32's encoder output (reused for models whose encoder is FP32). */
+  readonly keys: AttentionKeys;
   /** FP32 log-probabilities per decoder step t (predicting token t+1): rows × vocabulary. */
   readonly logprobs: Float32Array[];
 }
@@ -36,9 +40,9 @@ export function referencePaths(fp32: Gnmt, vocab: readonly string[], lines: read
     const keys = fp32.encode(batch.src, batch.lengths, batch.T);
     const path = greedySearch(fp32, keys, maxLen);
     const logprobs: Float32Array[] = [];
-    forcedSteps(fp32, batch, path.translations, path.lengths, (_t, lp) => logprobs.push(lp), keys);
+    forcedSteps(fp32, path.translations, path.lengths, (_t, lp) => logprobs.push(lp), keys);
     for (const len of path.lengths) positions += len - 1;
-    batches.push({ batch, targets: path.translations, lengths: path.lengths, logprobs });
+    batches.push({ batch, targets: path.translations, lengths: path.lengths, keys, logprobs });
   }
   return { batches, positions };
 }
@@ -46,8 +50,10 @@ export function referencePaths(fp32: Gnmt, vocab: readonly string[], lines: read
 /** Mean KL(P_fp32 ‖ P_model) per compared position, in nats. */
 export function outputDivergence(model: Gnmt, ref: ReferencePaths): number {
   let sum = 0;
+  const fp32Encoder = ![...model.encoder.namedModules()].some(([, m]) => m instanceof QuantWrapper);
   for (const rb of ref.batches) {
-    forcedSteps(model, rb.batch, rb.targets, rb.lengths, (t, lp, V) => {
+    const keys = fp32Encoder ? rb.keys : model.encode(rb.batch.src, rb.batch.lengths, rb.batch.T);
+    forcedSteps(model, rb.targets, rb.lengths, (t, lp, V) => {
       const p = rb.logprobs[t]!;
       for (let r = 0; r < rb.targets.length; r++) {
         if (t + 1 >= rb.lengths[r]!) continue; // this row's path ended
@@ -55,7 +61,7 @@ export function outputDivergence(model: Gnmt, ref: ReferencePaths): number {
         for (let v = r * V; v < (r + 1) * V; v++) kl += Math.exp(p[v]!) * (p[v]! - lp[v]!);
         sum += kl;
       }
-    });
+    }, keys);
   }
   return ref.positions > 0 ? sum / ref.positions : 0;
 }
@@ -66,11 +72,10 @@ export function outputDivergence(model: Gnmt, ref: ReferencePaths): number {
  */
 function forcedSteps(
   model: Gnmt,
-  batch: SourceBatch,
   targets: readonly Int32Array[],
   lengths: Int32Array,
   onStep: (t: number, logprobs: Float32Array, V: number) => void,
-  encoded = model.encode(batch.src, batch.lengths, batch.T),
+  encoded: AttentionKeys,
 ): void {
   const R = targets.length;
   const rows = Int32Array.from({ length: R }, (_, i) => i);

@@ -111,8 +111,11 @@ export function evaluatorOptions(options: EvaluationSetOptions & { out: string; 
   return { ...options, jobsDir: join(out, jobsDir), statsDir: out, moduleErrorLines: 0 };
 }
 
-/** The proxy errors of the base config, from DIR/proxy.json when they were measured with the same inputs. */
-async function proxyErrors(evaluator: Evaluator, options: SensitivityOptions): Promise<{ errors: Record<string, number | null>; lines: number; seconds: number }> {
+/** The proxy of every module for the base config, from DIR/proxy.json when measured before with the same inputs. */
+export async function proxyErrors(
+  evaluator: Evaluator,
+  options: Pick<SensitivityOptions, 'base' | 'out' | 'proxy' | 'proxyLines' | 'onEvent'>,
+): Promise<{ errors: Record<string, number | null>; lines: number; seconds: number }> {
   const lines = evaluator.set.lines.slice(0, Math.max(1, options.proxyLines));
   const hash = settingsHash({ settings: evaluator.set.settingsHash, stats: evaluator.set.statsId, base: formatQuantConfig({ ...options.base, name: 'q', file: null }), lines: lines.length, kind: options.proxy });
   const path = join(options.out, PROXY_FILE);

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { displayCells, tableHeader } from '../eval/results-table.js';
 import type { ResultRow } from '../eval/results-store.js';
 import type { StatsRanges } from './stats-ranges.js';
+import type { ReportSection } from './report-section.js';
 
 export interface ReportContent {
   readonly title: string;
@@ -19,6 +20,8 @@ export interface ReportContent {
   /** Shown in the header (e.g. the results folder). */
   readonly source?: string;
   readonly generatedAt?: Date;
+  /** Sections of search commands (sensitivity, tuning), drawn after the sweep's. */
+  readonly sections?: readonly ReportSection[];
 }
 
 /** Chart ids present in a page built from `content` (tests and --json use this). */
@@ -27,6 +30,7 @@ export function chartIds(content: ReportContent): string[] {
   if (content.rows.length > 0) ids.push('chart-bleu');
   if (content.stats && content.stats.ranges.modules.some((m) => m.called)) ids.push('chart-ranges');
   if (content.rows.some((r) => r.module_errors && Object.keys(r.module_errors).length > 0)) ids.push('chart-errors');
+  for (const s of content.sections ?? []) ids.push(...s.chartIds);
   return ids;
 }
 
@@ -244,6 +248,7 @@ export function renderReportHtml(content: ReportContent): string {
       `<h2>Per-module quantization error</h2><div class="chart" style="height:${Math.max(300, errorModules * Math.max(14, errorConfigs * 8) + 100)}px"><canvas id="chart-errors"></canvas></div>`,
     );
   }
+  for (const s of content.sections ?? []) sections.push(s.html);
   const when = (content.generatedAt ?? new Date()).toISOString();
   return `<!DOCTYPE html>
 <html lang="en">
@@ -262,6 +267,7 @@ ${sections.join('\n')}
 <script type="application/json" id="report-data">${scriptJson(chartData(content))}</script>
 <script>${chartJs().replace(/<\/script/gi, '<\\/script')}</script>
 <script>${clientScript}</script>
+${(content.sections ?? []).map((s) => `<script>${s.script}</script>`).join('\n')}
 </body>
 </html>
 `;

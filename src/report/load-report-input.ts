@@ -49,7 +49,7 @@ export async function findStatsYaml(dir: string): Promise<string | undefined> {
   return undefined;
 }
 
-export async function loadReportInput(dir: string, options: { statsPath?: string } = {}): Promise<ReportInput> {
+export async function loadReportInput(dir: string, options: { statsPath?: string; hasOtherResults?: boolean } = {}): Promise<ReportInput> {
   try {
     if (!(await stat(dir)).isDirectory()) throw new Error('not a directory');
   } catch {
@@ -67,7 +67,7 @@ export async function loadReportInput(dir: string, options: { statsPath?: string
     }
     stats = { path: statsPath, ranges: readStatsRanges(text, statsPath) };
   }
-  if (rows.length === 0 && !stats) {
+  if (rows.length === 0 && !stats && !options.hasOtherResults) {
     throw new QnmtError(
       'report/empty',
       `nothing to report in ${dir}: no result rows (${relative(process.cwd(), join(dir, rowsDirName)) || rowsDirName}/*.json) and no stats YAML. ` +

@@ -9,9 +9,10 @@ import { register as Calibrate } from './calibrate.js';
 import { register as Sweep } from './sweep.js';
 import { register as Report } from './report.js';
 import { register as Sensitivity } from './sensitivity.js';
+import { register as Tune } from './tune.js';
 import { register as Download } from './download.js';
 import { register as VerifyData } from './verify-data.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [Translate, Tokenize, Bpe, Detokenize, Bleu, Calibrate, Sweep, Sensitivity, Report, Download, VerifyData];
+export const commands: RegisterCommand[] = [Translate, Tokenize, Bpe, Detokenize, Bleu, Calibrate, Sweep, Sensitivity, Tune, Report, Download, VerifyData];

@@ -5,6 +5,7 @@ import { writeOutputFile } from '../../io/safe-write.js';
 import { renderTable, tableFormats, type TableFormat } from '../../eval/results-table.js';
 import { chartIds, loadReportInput, renderReportHtml } from '../../report/index.js';
 import { log, warn } from '../log.js';
+import { loadSearchSections } from '../../report/search-sections.js';
 
 interface ReportFlags {
   output?: string;
@@ -39,10 +40,11 @@ Examples:
   qnmt report runs/demo --stats calibration/model_stats.yaml --json`,
     )
     .action(async (dir: string, flags: ReportFlags) => {
-      const input = await loadReportInput(dir, flags.stats !== undefined ? { statsPath: flags.stats } : {});
+      const sections = await loadSearchSections(dir);
+      const input = await loadReportInput(dir, { ...(flags.stats !== undefined && { statsPath: flags.stats }), hasOtherResults: sections.length > 0 });
       for (const s of input.skippedRows) warn(`ignored ${s.file}: ${s.reason}`);
       if (!input.stats) warn(`no activation-stats YAML found in ${dir}; the activation-range chart is left out (pass --stats FILE).`);
-      const content = { title: flags.title, rows: input.rows, source: resolve(dir), ...(input.stats ? { stats: input.stats } : {}) };
+      const content = { title: flags.title, rows: input.rows, source: resolve(dir), sections, ...(input.stats ? { stats: input.stats } : {}) };
       const html = renderReportHtml(content);
       const output = flags.output ?? join(dir, 'report.html');
       await writeOutputFile(output, html);
