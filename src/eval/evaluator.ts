@@ -31,6 +31,8 @@ export interface EvaluatorOptions extends EvaluationSetOptions {
 export class Evaluator {
   private readonly finished: Map<string, ResultRow>;
   private reference: { lines: number; paths: ReferencePaths } | undefined;
+  /** Rows computed by this process (the others were read from the folder). */
+  private readonly computed = new WeakSet<ResultRow>();
   private readonly emit: (event: SweepEvent) => void;
 
   private constructor(
@@ -70,6 +72,11 @@ export class Evaluator {
     return this.finished.has(quantizedJob({ name: 'q', config }, 0, this.set.statsId).hash);
   }
 
+  /** True when `row` was computed by this process, false when it was read from an earlier run. */
+  isComputedNow(row: ResultRow): boolean {
+    return this.computed.has(row);
+  }
+
   /** Each quantized module's own error (relative L2 vs its FP32 op on the inputs it receives) on the given lines. */
   async moduleErrors(config: QuantConfig, lines: readonly string[]): Promise<ModuleErrors> {
     const { model, prepared } = quantizedModel(this.ckpt, config, this.stats);
@@ -104,6 +111,7 @@ export class Evaluator {
       onWarning: (message) => this.emit({ kind: 'warning', message }),
     });
     this.finished.set(job.hash, row);
+    this.computed.add(row);
     this.emit({ kind: 'done', config: job.name, row, seconds: row.seconds });
     return row;
   }

@@ -99,30 +99,29 @@ export async function runTune(options: TuneOptions): Promise<TuneResult> {
   const fp32Row = await evaluator.fp32();
   const fp32Bleu = fp32Row.bleu;
   const within = (row: ResultRow) => fp32Bleu - row.bleu <= options.maxDrop;
-  const record = async (phase: TrialPhase, row: ResultRow, diff: Map<string, FileSettings>, fresh: boolean): Promise<TrialRecord> => {
+  const record = async (phase: TrialPhase, row: ResultRow, diff: Map<string, FileSettings>): Promise<TrialRecord> => {
     const t: TrialRecord = {
       trial: trials.length, phase, config: row.config, diff: Object.fromEntries(diff),
       fp32_modules: row.fp32_modules?.length ?? 0, bleu: row.bleu, delta: row.bleu - fp32Bleu,
-      accepted: phase !== 'fp32' && within(row), seconds: row.seconds, replayed: !fresh, elapsed: elapsed(),
+      accepted: phase !== 'fp32' && within(row), seconds: row.seconds, replayed: !evaluator.isComputedNow(row), elapsed: elapsed(),
     };
     trials.push(t);
     await saveLog();
     options.onTrial?.(t);
     return t;
   };
-  await record('fp32', fp32Row, new Map(), true);
+  await record('fp32', fp32Row, new Map());
 
   /** Evaluate base + `diff` as a trial (rows are reused when the same config was evaluated before). */
   const trial = async (phase: TrialPhase, diff: Map<string, FileSettings>): Promise<TrialRecord | null> => {
     const config = withModuleSettings(options.base, diff);
-    const fresh = !evaluator.isFinished(config);
-    if (fresh && elapsed() > options.timeLimit) {
+    if (!evaluator.isFinished(config) && elapsed() > options.timeLimit) {
       stoppedByTime = true;
       return null;
     }
     const name = `trial-${settingsHash(formatQuantConfig({ ...config, name: 'q', file: null })).slice(0, 8)}`;
     const row = await evaluator.evaluate(name, config, trials.length);
-    return record(phase, row, diff, fresh);
+    return record(phase, row, diff);
   };
 
   // 1. The base.
