@@ -165,6 +165,7 @@ export async function translateJob(
 /** Score a job's hypotheses, write them and the row atomically; returns the row. */
 export async function saveJobRow(job: SweepJob, ctx: JobContext, out: JobOutput): Promise<ResultRow> {
   const scored = scoreJoined(out.joined, ctx.refs, ctx.refName);
+  ensureOutputDir(ctx.out);
   ensureOutputDir(join(ctx.out, 'hyp'));
   const hypPath = join(ctx.out, 'hyp', `${job.name}.detok.de`);
   await writeFileAtomic(hypPath, joinLines(scored.detok));

@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../../eval/atomic-file.js';
 import { tableFormats, type TableFormat } from '../../eval/results-table.js';
 import { addRuntimeOptions, positiveInt, searchSettings, useBackend, type RuntimeFlags } from '../options.js';
 import { addSearchOptions, searchBase, warnIfTestSet, type SearchFlags } from '../search-options.js';
-import { log, warn } from '../log.js';
+import { log } from '../log.js';
 import { SweepProgress } from './sweep.js';
 
 interface SensitivityFlags extends RuntimeFlags, SearchFlags {
@@ -52,12 +52,7 @@ Example (tune on the validation set, keep the test set for the final evaluation)
       const proxyLines = positiveInt(flags.proxyLines, '--proxy-lines');
       warnIfTestSet(flags, 'sensitivity');
       await useBackend(flags);
-      const progress = new SweepProgress(flags.quiet === true);
-      process.once('SIGINT', () => {
-        progress.stop();
-        warn(`interrupted; finished measurements are saved in ${flags.out}. Run the same command again to resume.`);
-        process.exit(130);
-      });
+      const progress = SweepProgress.untilInterrupted(flags.quiet === true, `finished measurements are saved in ${flags.out}`);
       const result = await runSensitivity({
         model: flags.model, input: flags.input, ref: flags.ref, ...(flags.stats ? { stats: flags.stats } : {}),
         base, out: flags.out, top, proxyLines, proxy: flags.proxy, ...search, onEvent: (e) => progress.on(e),

@@ -66,12 +66,7 @@ done, merges the parts into the rows and the table without translating anything.
       const configs = flags.configs.map((path) => ({ name: configName(path), config: loadQuantConfig(path) }));
       await useBackend(flags);
       if (resolved) log(`shard ${describeShard(resolved.shard)} (${resolved.source}): this shard's batches of every row → ${join(flags.out, 'parts')}`);
-      const progress = new SweepProgress(flags.quiet === true);
-      process.once('SIGINT', () => {
-        progress.stop();
-        warn(`interrupted; finished rows are saved in ${flags.out}. Run the same command again to resume.`);
-        process.exit(130);
-      });
+      const progress = SweepProgress.untilInterrupted(flags.quiet === true, `finished rows are saved in ${flags.out}`);
       const rows = await runSweep({
         model: flags.model,
         input: flags.input,
@@ -107,6 +102,17 @@ export class SweepProgress {
   private bar: cliProgress.SingleBar | undefined;
 
   constructor(private readonly quiet: boolean) {}
+
+  /** Progress for a resumable run: Ctrl-C stops the bar and says how to resume (`saved` = what is kept where). */
+  static untilInterrupted(quiet: boolean, saved: string): SweepProgress {
+    const progress = new SweepProgress(quiet);
+    process.once('SIGINT', () => {
+      progress.stop();
+      warn(`interrupted; ${saved}. Run the same command again to resume.`);
+      process.exit(130);
+    });
+    return progress;
+  }
 
   on(e: SweepEvent): void {
     switch (e.kind) {

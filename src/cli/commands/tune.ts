@@ -57,12 +57,7 @@ Example (tune on the validation set, then evaluate on the test set):
       const timeLimit = parseDuration(flags.timeLimit);
       warnIfTestSet(flags, 'tune');
       await useBackend(flags);
-      const progress = new SweepProgress(flags.quiet === true);
-      process.once('SIGINT', () => {
-        progress.stop();
-        warn(`interrupted; finished trials are saved in ${flags.out}. Run the same command again to resume.`);
-        process.exit(130);
-      });
+      const progress = SweepProgress.untilInterrupted(flags.quiet === true, `finished trials are saved in ${flags.out}`);
       const result = await runTune({
         model: flags.model, input: flags.input, ref: flags.ref, ...(flags.stats ? { stats: flags.stats } : {}), ...search,
         base, out: flags.out, maxDrop, timeLimit,
