@@ -96,7 +96,7 @@ export async function runSensitivity(options: SensitivityOptions): Promise<Sensi
   await save();
   const change = (row: ResultRow, ref: ResultRow): MeasuredChange => ({ config: row.config, bleu: row.bleu, delta: row.bleu - ref.bleu });
   for (const [i, e] of entries.slice(0, options.top).entries()) {
-    const only = await evaluator.evaluate(`int8-only:${e.module}`, onlyModuleQuantized(options.base, e.module), 2 + 2 * i);
+    const only = await evaluator.evaluate(`int8-only:${e.module}`, onlyModuleQuantized(options.base, e.module, evaluator.modules.map((m) => m.name)), 2 + 2 * i);
     e.quantized_only = change(only, fp32);
     await save();
     const left = await evaluator.evaluate(`fp32-only:${e.module}`, withModuleSettings(options.base, new Map([[e.module, FP32_OVERRIDE]])), 3 + 2 * i);
@@ -135,7 +135,7 @@ export async function proxyErrors(
   else {
     errors = {};
     for (const [i, m] of evaluator.modules.entries()) {
-      errors[m.name] = evaluator.divergence(onlyModuleQuantized(options.base, m.name), lines.length);
+      errors[m.name] = evaluator.divergence(onlyModuleQuantized(options.base, m.name, evaluator.modules.map((x) => x.name)), lines.length);
       options.onEvent?.({ kind: 'progress', config: 'proxy', done: i + 1, total: evaluator.modules.length });
       await new Promise<void>((resolve) => setImmediate(resolve));
     }

@@ -227,7 +227,7 @@ async function chooseSettings(
     /* nothing measured yet */
   }
   const proxyOf = async (name: string, setting: FileSettings): Promise<number> => {
-    const config = onlyModuleQuantized(withModuleSettings(options.base, new Map([[name, setting]])), name);
+    const config = onlyModuleQuantized(withModuleSettings(options.base, new Map([[name, setting]])), name, evaluator.modules.map((x) => x.name));
     const key = settingsHash({ set: evaluator.set.settingsHash, stats: evaluator.set.statsId, lines: options.proxyLines, config: formatQuantConfig({ ...config, name: 'q', file: null }) });
     if (!(key in cache)) {
       try {

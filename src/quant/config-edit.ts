@@ -32,14 +32,14 @@ export function withModuleSettings(base: QuantConfig, perModule: ReadonlyMap<str
   return { ...base, overrides: [...added, ...base.overrides.filter((o) => !names.has(o.pattern))] };
 }
 
-/** `base` with every module but `name` left FP32 (a negative look-ahead pattern, valid in Python's re too). */
-export function onlyModuleQuantized(base: QuantConfig, name: string): QuantConfig {
+/** `base` with every module of `all` but `name` left FP32 (one exact-name override each). */
+export function onlyModuleQuantized(base: QuantConfig, name: string, all: readonly string[]): QuantConfig {
   const own = baseModuleSettings(base, name);
   return {
     ...base,
     overrides: [
       makeOverride(name, isFp32Settings(own) ? {} : own, `setting for ${name}`),
-      makeOverride(`(?!${escapeRegex(name)}$).*`, FP32_OVERRIDE, `all modules but ${name}`),
+      ...all.filter((n) => n !== name).map((n) => makeOverride(n, FP32_OVERRIDE, `all modules but ${name}`)),
     ],
   };
 }
@@ -48,9 +48,6 @@ function withoutBits(settings: Record<string, unknown>): Record<string, unknown>
   return Object.fromEntries(Object.entries(settings).filter(([k, v]) => !(k.startsWith('bits_') && v === null)));
 }
 
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /**
  * The fully quantized config a sensitivity scan or a tuner starts from when none is given: every
