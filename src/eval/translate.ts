@@ -44,12 +44,27 @@ export interface TranslateResult {
   iterations: number[];
 }
 
-export async function translateLines(
+/** One finished batch: input lines [start, end) in file order. */
+export interface TranslatedBatch {
+  start: number;
+  end: number;
+  /** Output BPE tokens of lines start..end−1 (ids[1 : length−1] joined with spaces). */
+  bpe: string[];
+  /** Decoder iterations of this batch (the reference's counter). */
+  iterations: number;
+}
+
+/**
+ * The loop itself, one batch at a time: batches are taken in file order, so every yielded batch
+ * completes the lines before it and a consumer can write output line by line as it arrives.
+ * `onProgress` is not called here (the consumer knows how far it is).
+ */
+export async function* translateBatches(
   model: Gnmt,
   vocab: readonly string[],
   lines: readonly string[],
   options: TranslateOptions = {},
-): Promise<TranslateResult> {
+): AsyncGenerator<TranslatedBatch> {
   const batchSize = options.batch ?? 128;
   const search: SearchOptions = {
     beam: options.beam ?? SEARCH_DEFAULTS.beam,
@@ -75,27 +90,41 @@ export async function translateLines(
       );
     }
   });
-  const bpe = new Array<string>(lines.length).fill('');
-  const iterations: number[] = [];
-  let done = 0;
   const ranges = batchRanges(lines.length, batchSize);
   const selected = options.batches ?? ranges.map((_, i) => i);
-  const total = selected.reduce((n, i) => n + ranges[i]![1] - ranges[i]![0], 0);
   for (const index of selected) {
     const [start, end] = ranges[index]!;
     options.onBatch?.(index);
     const batch = makeBatch(seqs, start, end);
     const keys = model.encode(batch.src, batch.lengths, batch.T);
     const result = beamSearch(model, keys, search);
-    iterations.push(result.iterations);
+    const bpe = new Array<string>(end - start).fill('');
     result.translations.forEach((row, r) => {
       const ids = row.subarray(1, Math.max(1, result.lengths[r]! - 1));
-      bpe[batch.positions[r]!] = Array.from(ids, (id) => vocab[id] ?? '<unk>').join(' ');
+      bpe[batch.positions[r]! - start] = Array.from(ids, (id) => vocab[id] ?? '<unk>').join(' ');
     });
-    done += end - start;
-    options.onProgress?.(done, total);
-    // Let timers (progress bar redraws, signals) run between batches.
+    yield { start, end, bpe, iterations: result.iterations };
+    // Let timers (progress bar redraws, signals, stream consumers) run between batches.
     await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+export async function translateLines(
+  model: Gnmt,
+  vocab: readonly string[],
+  lines: readonly string[],
+  options: TranslateOptions = {},
+): Promise<TranslateResult> {
+  const bpe = new Array<string>(lines.length).fill('');
+  const iterations: number[] = [];
+  const ranges = batchRanges(lines.length, options.batch ?? 128);
+  const total = (options.batches ?? ranges.map((_, i) => i)).reduce((n, i) => n + ranges[i]![1] - ranges[i]![0], 0);
+  let done = 0;
+  for await (const batch of translateBatches(model, vocab, lines, options)) {
+    batch.bpe.forEach((line, i) => (bpe[batch.start + i] = line));
+    iterations.push(batch.iterations);
+    done += batch.end - batch.start;
+    options.onProgress?.(done, total);
   }
   return { bpe, joined: bpe.map((l) => bpeJoin(l)), iterations };
 }

@@ -1,11 +1,10 @@
-export { loadCheckpoint, gnmtStateDictKeys, stripModulePrefix } from './checkpoint.js';
+export { loadCheckpoint, gnmtStateDictKeys } from './checkpoint.js';
 export type { GnmtCheckpoint, GnmtModelConfig } from './checkpoint.js';
-export { openTorchFile, halfToFloat } from './torch-file.js';
+export { openTorchFile } from './torch-file.js';
 export type { TorchFile } from './torch-file.js';
-export { unpickle, dataGlobals, PyObject, pyAttributes, PickleEOFError } from './pickle.js';
+export { unpickle, PyObject } from './pickle.js';
 export type { PyValue, PyGlobal, UnpickleOptions } from './pickle.js';
-export { torchGlobals } from './torch-globals.js';
-export { toFloat32Tensor, tensorData, isTorchTensor, isContiguous, contiguousStrides, gatherStrided, dtypeBytes } from './torch-tensor.js';
+export { toFloat32Tensor, isTorchTensor } from './torch-tensor.js';
 export type { TorchTensor, TorchStorage, TorchDtype, StorageData } from './torch-tensor.js';
 export { parsePyLiteral } from './py-literal.js';
 export type { PyLiteral } from './py-literal.js';

@@ -9,13 +9,11 @@ export {
   addBleuStats,
   bleuSignature,
   formatBleu,
-  extractNgrams,
   NGRAM_ORDER,
   SACREBLEU_VERSION,
 } from './bleu.js';
 export type { BleuOptions, BleuStats, BleuScore, BleuResult, BleuSmooth } from './bleu.js';
 export { tokenize13a, tokenizeIntl, tokenizeIntlV14, tokenizeNone, bleuTokenizer, BLEU_TOKENIZERS } from './bleu-tokenizers.js';
 export type { BleuTokenizerName } from './bleu-tokenizers.js';
-export { pyFixed, pySplit, pyStrip, pyRstrip } from './python-str.js';
 export { corpusChrf, corpusChrfStats, chrfSegmentStats, computeChrf, chrfSignature } from './chrf.js';
 export type { ChrfOptions, ChrfResult } from './chrf.js';

@@ -1,7 +1,9 @@
 /** `qnmt download`: fetch the WMT16 en→de test data and the pretrained model, verified. */
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { download, downloadRecordName, type DownloadProgress, type FileOutcome, type ItemKind } from '../../data/index.js';
+import { download, downloadRecordName, type FileOutcome } from '../../data/download.js';
+import type { DownloadProgress } from '../../data/http-download.js';
+import type { ItemKind } from '../../data/manifest.js';
 import { isQuiet, log } from '../log.js';
 
 interface DownloadFlags {

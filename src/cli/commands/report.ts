@@ -3,7 +3,8 @@ import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
 import { writeOutputFile } from '../../io/safe-write.js';
 import { renderTable, tableFormats, type TableFormat } from '../../eval/results-table.js';
-import { chartIds, loadReportInput, renderReportHtml } from '../../report/index.js';
+import { chartIds, renderReportHtml } from '../../report/html-report.js';
+import { loadReportInput } from '../../report/load-report-input.js';
 import { log, warn } from '../log.js';
 import { loadSearchSections } from '../../report/search-sections.js';
 

@@ -16,9 +16,7 @@ import { limitEnvName, limits } from '../../limits.js';
 import { checkOutputPath, writeOutputFileSync } from '../../io/safe-write.js';
 import type { Gnmt } from '../../model/gnmt.js';
 import { translateLines, type TranslateResult } from '../../eval/translate.js';
-import { fp32Model, openCheckpoint, quantizedModel } from '../../eval/models.js';
-import { loadQuantConfig } from '../../quant/config.js';
-import { loadStats } from '../../quant/stats.js';
+import { openModel } from '../../eval/models.js';
 import { activeBackend } from '../../tensor/backend.js';
 import { joinLines, readLines } from '../../text/text-lines.js';
 import { mosesTokenize } from '../../text/moses-tokenizer.js';
@@ -142,19 +140,9 @@ translated, into OUTPUT.part-I-of-N.json; 'translate --merge -o OUTPUT' writes t
 /** Checkpoint → model, quantized when `--quant` is given. */
 export async function loadModel(flags: { model: string; quant?: string; stats?: string }): Promise<{ model: Gnmt; vocab: string[]; quant?: string }> {
   if (flags.stats && !flags.quant) throw new QnmtError('cli/bad-flag', '--stats is only used with --quant CONFIG.yaml.');
-  const ckpt = await openCheckpoint(flags.model);
-  if (!flags.quant) return { model: fp32Model(ckpt), vocab: ckpt.vocab };
-  const config = loadQuantConfig(flags.quant);
-  const statsPath = flags.stats ?? config.modelActivationStats;
-  if (!statsPath) {
-    throw new QnmtError(
-      'cli/missing-stats',
-      `${flags.quant} has no model_activation_stats; pass --stats stats.yaml (make one with 'qnmt calibrate').`,
-    );
-  }
-  const { model, prepared } = quantizedModel(ckpt, config, loadStats(statsPath));
-  for (const w of prepared.warnings) warn(`${flags.quant}: ${w}`);
-  return { model, vocab: ckpt.vocab, quant: `${config.mode}${config.perChannelWts ? ' per-channel' : ''} clip ${config.clipActs}` };
+  const opened = await openModel({ model: flags.model, ...(flags.quant ? { quant: flags.quant } : {}), ...(flags.stats ? { stats: flags.stats } : {}) });
+  for (const w of opened.warnings) warn(w);
+  return { model: opened.model, vocab: opened.vocab, ...(flags.quant ? { quant: opened.precision } : {}) };
 }
 
 /** The source lines, BPE'd: read as given, or tokenized and segmented here for raw text. */

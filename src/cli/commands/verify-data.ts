@@ -1,6 +1,8 @@
 /** `qnmt verify-data`: MD5 check of the data folder, like MLPerf's verify_dataset.sh. */
 import { Command, Option } from 'commander';
-import { downloadRecordName, verifyData, verifyPassed, type ItemKind } from '../../data/index.js';
+import { downloadRecordName } from '../../data/download.js';
+import { verifyData, verifyPassed } from '../../data/verify-data.js';
+import type { ItemKind } from '../../data/manifest.js';
 import { QnmtError } from '../../errors.js';
 
 interface VerifyFlags {
