@@ -255,3 +255,15 @@ export function bleuFromStats(stats: BleuStats, options: BleuOptions = {}, numRe
     tokenizedPeriodLines: stats.tokenizedPeriodLines,
   };
 }
+
+/** Statistics as one flat row [sysLen, refLen, counts 1–4, totals 1–4] (bootstrap resampling sums rows). */
+export function bleuStatsRow(stats: BleuStats): number[] {
+  return [stats.sysLen, stats.refLen, ...stats.counts, ...stats.totals];
+}
+
+/** BLEU score of a summed `bleuStatsRow`. */
+export function bleuFromRow(row: ArrayLike<number>, smooth: BleuSmooth = 'exp', smoothFloor = 0): number {
+  const counts = Array.from({ length: NGRAM_ORDER }, (_, n) => row[2 + n]!);
+  const totals = Array.from({ length: NGRAM_ORDER }, (_, n) => row[2 + NGRAM_ORDER + n]!);
+  return computeBleu({ sysLen: row[0]!, refLen: row[1]!, counts, totals }, smooth, smoothFloor).score;
+}
