@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NGRAM_ORDER, type BleuStats } from '../metrics/bleu.js';
+import { NGRAM_ORDER, bleuStatsRow, type BleuStats } from '../metrics/bleu.js';
 import { QnmtError } from '../errors.js';
 import { isTempName as isTemp, writeFileAtomic } from './atomic-file.js';
 import { ensureOutputDir, fsError } from '../io/safe-write.js';
@@ -64,7 +64,7 @@ export interface ResultRow {
 
 /** Pack line statistics for a row (`line_stats`). */
 export function packLineStats(stats: readonly BleuStats[]): number[][] {
-  return stats.map((s) => [...s.counts, ...s.totals, s.sysLen, s.refLen]);
+  return stats.map(bleuStatsRow);
 }
 
 /** A row's line statistics back as BleuStats, or null when the row has none (rows of older versions). */

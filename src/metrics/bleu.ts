@@ -256,14 +256,17 @@ export function bleuFromStats(stats: BleuStats, options: BleuOptions = {}, numRe
   };
 }
 
-/** Statistics as one flat row [sysLen, refLen, counts 1–4, totals 1–4] (bootstrap resampling sums rows). */
+/**
+ * Statistics as one flat row [c1..c4, t1..t4, sysLen, refLen] (matched and total n-grams of orders 1–4,
+ * hypothesis and reference length): additive, so bootstrap resampling sums rows; sweep rows store them.
+ */
 export function bleuStatsRow(stats: BleuStats): number[] {
-  return [stats.sysLen, stats.refLen, ...stats.counts, ...stats.totals];
+  return [...stats.counts, ...stats.totals, stats.sysLen, stats.refLen];
 }
 
 /** BLEU score of a summed `bleuStatsRow`. */
 export function bleuFromRow(row: ArrayLike<number>, smooth: BleuSmooth = 'exp', smoothFloor = 0): number {
-  const counts = Array.from({ length: NGRAM_ORDER }, (_, n) => row[2 + n]!);
-  const totals = Array.from({ length: NGRAM_ORDER }, (_, n) => row[2 + NGRAM_ORDER + n]!);
-  return computeBleu({ sysLen: row[0]!, refLen: row[1]!, counts, totals }, smooth, smoothFloor).score;
+  const counts = Array.from({ length: NGRAM_ORDER }, (_, n) => row[n]!);
+  const totals = Array.from({ length: NGRAM_ORDER }, (_, n) => row[NGRAM_ORDER + n]!);
+  return computeBleu({ counts, totals, sysLen: row[2 * NGRAM_ORDER]!, refLen: row[2 * NGRAM_ORDER + 1]! }, smooth, smoothFloor).score;
 }

@@ -17,3 +17,7 @@ export { tokenize13a, tokenizeIntl, tokenizeIntlV14, tokenizeNone, bleuTokenizer
 export type { BleuTokenizerName } from './bleu-tokenizers.js';
 export { corpusChrf, corpusChrfStats, chrfSegmentStats, computeChrf, chrfSignature } from './chrf.js';
 export type { ChrfOptions, ChrfResult } from './chrf.js';
+export { bleuStatsRow, bleuFromRow } from './bleu.js';
+export { bootstrapConfidence, pairedBootstrap, bootstrapIndices, resampledScores, estimateConfidence, BOOTSTRAP_DEFAULTS } from './significance.js';
+export type { BootstrapOptions, Confidence, PairedResult, SentenceStats, ScoreFromStats } from './significance.js';
+export { NumpyRng } from './numpy-random.js';
