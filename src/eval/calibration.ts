@@ -27,7 +27,7 @@ export interface CalibrationOptions {
 
 /** Statistics for `quant` configs (save them with `saveStats` from 'qnmt/quant' or pass them as `stats`). */
 export async function collectActivationStats(options: CalibrationOptions): Promise<Stats> {
-  await selectBackend(options.backend, options.threads);
+  await selectBackend(options.backend, options.threads, () => undefined);
   const ckpt = typeof options.model === 'string' ? await openCheckpoint(options.model) : options.model;
   return calibrate(fp32Model(ckpt), ckpt.vocab, options.lines, {
     beam: options.beam ?? SEARCH_DEFAULTS.beam,

@@ -44,7 +44,7 @@ export type { SweepEvent };
 export async function quantizationStudy(options: StudyOptions): Promise<StudyResult> {
   // Parse every config before any long computation, so a typo fails in the first second.
   const configs = options.configs.map((c) => (typeof c === 'string' ? { name: configName(c), config: loadQuantConfig(c) } : c));
-  await selectBackend(options.backend, options.threads);
+  await selectBackend(options.backend, options.threads, () => undefined);
   const rows = await runSweep({
     ...options,
     configs,

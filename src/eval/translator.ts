@@ -72,7 +72,7 @@ export async function loadTranslator(options: TranslatorOptions): Promise<Transl
     batch: positive(options.batch ?? 128, 'batch'),
     maxLen: positive(options.maxLen ?? SEARCH_DEFAULTS.maxLen, 'maxLen'),
   };
-  await selectBackend(options.backend, options.threads === undefined ? undefined : positive(options.threads, 'threads'));
+  await selectBackend(options.backend, options.threads === undefined ? undefined : positive(options.threads, 'threads'), () => undefined);
   const opened = await openModel(options);
   const warn = options.onWarning ?? (() => undefined);
   opened.warnings.forEach((w) => warn(w));
