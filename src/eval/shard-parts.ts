@@ -157,8 +157,9 @@ export function checkComplete<P>(
   }
   const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !seen.has(i));
   if (missing.length > 0) {
-    const cmds = missing.map((i) => `  ${remake(i)}`).join('\n');
-    throw new QnmtError('shard/missing-parts', `missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${n}`).join(', ')} of ${n}; make ${missing.length > 1 ? 'them' : 'it'} with:\n${cmds}`);
+    // One line, as every error (commands separated by '; ' so each can be copied).
+    const cmds = missing.map(remake).join('; ');
+    throw new QnmtError('shard/missing-parts', `missing shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${n}`).join(', ')} of ${n}; make ${missing.length > 1 ? 'them' : 'it'} with: ${cmds}`);
   }
   const batches = parts.flatMap((p) => p.part.batches).sort((a, b) => a - b);
   if (batches.length !== first.part.plan.batches || batches.some((b, i) => b !== i)) {

@@ -100,7 +100,7 @@ test('3 calibration shards (SLURM_ARRAY_TASK_ID) merged = one unsharded calibrat
   // A missing part is named with the command that makes it.
   const onlyTwo = await qnmt(['calibrate', '--merge', `${merged}.part-0-of-3.json`, `${merged}.part-2-of-3.json`, '-o', join(work, 'x.yaml')]);
   assert.equal(onlyTwo.code, 1);
-  assert.match(onlyTwo.stderr, /missing shard 1\/3 of 3; make it with:\n {2}qnmt calibrate .*--shard 1\/3/);
+  assert.match(onlyTwo.stderr, /missing shard 1\/3 of 3; make it with: qnmt calibrate .*--shard 1\/3/);
 });
 
 test('3 sweep shards then sweep without --shard: same hypotheses, BLEU and table as an unsharded sweep, nothing recomputed', async () => {
