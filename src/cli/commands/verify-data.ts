@@ -34,7 +34,7 @@ Exit codes: 0 all OK, 1 a file is missing or corrupted.
 Examples:
   qnmt verify-data
   qnmt verify-data --dir data --only data
-  qnmt verify-data --dir /work/shared/data/bpe-mlperf --allow-missing`,
+  qnmt verify-data --dir ~/gnmt-data/bpe-mlperf --allow-missing`,
     )
     .action(async (flags: VerifyFlags) => {
       const results = await verifyData({ dir: flags.dir, ...(flags.only ? { only: flags.only } : {}) });
